@@ -1,0 +1,33 @@
+# Two commands on a fresh machine:  make course   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install course test lint unit lab doctor clean
+
+$(STAMP): pyproject.toml alpaca_course/versions.py tools/install.py
+	$(PYTHON) tools/install.py --venv $(VENV)
+	touch $@
+
+install: $(STAMP)
+
+course: $(STAMP)
+	$(BIN)/python -m alpaca_course course
+
+doctor: $(STAMP)
+	$(BIN)/python -m alpaca_course doctor
+
+lint: $(STAMP)
+	$(BIN)/ruff check alpaca_course tests tools benchmarks
+
+test: lint
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick $(BIN)/python -m pytest -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab lessons
+
+clean:
+	rm -rf build .pytest_cache

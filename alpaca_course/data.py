@@ -1,0 +1,255 @@
+"""The instruction record, and reading/writing it safely (JSONL, Alpaca's JSON array, HF datasets).
+
+Every error names the file, the line and the field. Nothing is dropped silently: skipping bad
+lines is opt-in, and each skipped line is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = ("instruction", "input", "output")
+MAX_FIELD_CHARS = 20_000  # a generated field longer than this is a runaway generation, not data
+MAX_LINE_BYTES = 1_000_000
+
+
+class DataError(ValueError):
+    """A bad record, with where it is: file, line (1-based) and field."""
+
+    def __init__(self, path: str | os.PathLike | None, line: int | None, field: str | None, message: str):
+        self.path, self.line, self.field, self.message = (str(path) if path else None), line, field, message
+        where = ", ".join(p for p in (
+            self.path or "<data>",
+            f"line {line}" if line is not None else None,
+            f"field {field!r}" if field else None,
+        ) if p)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class InstructionRecord:
+    """One example: what to do, optional context, the answer; plus free-form metadata."""
+
+    instruction: str
+    input: str = ""
+    output: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the three text fields, plus `meta` when it is not empty."""
+        row: dict[str, Any] = {"instruction": self.instruction, "input": self.input, "output": self.output}
+        if self.meta:
+            row["meta"] = self.meta
+        return row
+
+
+class Records(list):
+    """A list of InstructionRecord that also remembers which lines were skipped (and why)."""
+
+    def __init__(self, items: Iterable[InstructionRecord] = (), skipped: list[DataError] | None = None):
+        super().__init__(items)
+        self.skipped: list[DataError] = skipped or []
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicate_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _check_text(value: Any, name: str, path, line, required: bool) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise DataError(path, line, name, f"expected a string, got {type(value).__name__}")
+    if required and not value.strip():
+        raise DataError(path, line, name, "must not be empty")
+    if len(value) > MAX_FIELD_CHARS:
+        raise DataError(path, line, name, f"is {len(value):,} characters long (limit {MAX_FIELD_CHARS:,})")
+    if "\x00" in value:
+        raise DataError(path, line, name, "contains a NUL character")
+    return value
+
+
+def record_from_dict(row: Any, path=None, line: int | None = None, require_output: bool = True) -> InstructionRecord:
+    """Validate one parsed row and build the record; unknown keys are kept in `meta`, never lost."""
+    if not isinstance(row, dict):
+        raise DataError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
+    if "instruction" not in row:
+        raise DataError(path, line, "instruction", "is missing")
+    if require_output and "output" not in row:
+        raise DataError(path, line, "output", "is missing")
+    instruction = _check_text(row["instruction"], "instruction", path, line, required=True)
+    input_ = _check_text(row.get("input", ""), "input", path, line, required=False)
+    output = _check_text(row.get("output", ""), "output", path, line, required=require_output)
+    meta = row.get("meta", {})
+    if not isinstance(meta, dict):
+        raise DataError(path, line, "meta", f"expected a JSON object, got {type(meta).__name__}")
+    extra = {k: v for k, v in row.items() if k not in (*TEXT_FIELDS, "meta")}
+    return InstructionRecord(instruction, input_, output, {**extra, **meta} if extra else dict(meta))
+
+
+def _parse_line(raw: bytes, path, line: int) -> Any:
+    if len(raw) > MAX_LINE_BYTES:
+        raise DataError(path, line, None, f"line is {len(raw):,} bytes (limit {MAX_LINE_BYTES:,})")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(path, line, None, f"not valid UTF-8 (byte {err.start}): {err.reason}") from None
+    if line == 1:
+        text = text.lstrip("\ufeff")  # tolerate a byte-order mark written by some editors
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as err:
+        raise DataError(path, line, None, f"invalid JSON at column {err.colno}: {err.msg}") from None
+    except ValueError as err:
+        raise DataError(path, line, None, f"invalid JSON: {err}") from None
+
+
+def read_jsonl(path: str | os.PathLike, skip_invalid: bool = False, require_output: bool = True) -> Records:
+    """Read a JSONL file of records. Bad lines raise DataError, or with skip_invalid are reported and skipped."""
+    path = Path(path)
+    records, skipped = [], []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue  # blank lines carry nothing
+            try:
+                records.append(record_from_dict(_parse_line(raw, path, number), path, number, require_output))
+            except DataError as err:
+                if not skip_invalid:
+                    raise
+                skipped.append(err)
+                log.warning("skipped %s", err)
+    if skipped:
+        log.warning("%s: skipped %d bad line(s) of %d", path, len(skipped), len(records) + len(skipped))
+    return Records(records, skipped)
+
+
+def _json_line(record: InstructionRecord) -> str:
+    return json.dumps(record.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> Path:
+    """Write records to a new JSONL file atomically (a crash never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.writelines(_json_line(r) for r in records)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def append_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> None:
+    """Append records with one write and an fsync, so a killed run loses at most the batch in flight."""
+    payload = "".join(_json_line(r) for r in records).encode("utf-8")
+    if not payload:
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def repair_tail(path: str | os.PathLike) -> int:
+    """Cut a torn last line (no final newline: the write was killed); return the bytes removed."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return 0
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        fh.truncate(keep)
+        return len(data) - keep
+
+
+def read_alpaca_json(path: str | os.PathLike, require_output: bool = True) -> Records:
+    """Read Alpaca's release format: one JSON array of {instruction, input, output} objects."""
+    path = Path(path)
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as err:
+        raise DataError(path, None, None, f"not valid UTF-8: {err.reason}") from None
+    except ValueError as err:
+        line = getattr(err, "lineno", None)
+        raise DataError(path, line, None, f"invalid JSON: {getattr(err, 'msg', err)}") from None
+    if not isinstance(rows, list):
+        raise DataError(path, None, None, f"expected a JSON array of objects, got {type(rows).__name__}")
+    # Alpaca's file has no lines per record, so the "line" we report is the 1-based item number.
+    out = []
+    for i, row in enumerate(rows, start=1):
+        try:
+            out.append(record_from_dict(row, path, None, require_output))
+        except DataError as err:
+            raise DataError(path, None, err.field, f"item {i}: {err.message}") from None
+    return Records(out)
+
+
+def load_records(path: str | os.PathLike, skip_invalid: bool = False) -> Records:
+    """Read .jsonl or Alpaca-style .json, by extension (and by content when the extension is unusual)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, None, None, "file not found")
+    if path.suffix == ".json":
+        return read_alpaca_json(path)
+    if path.suffix != ".jsonl":
+        with open(path, "rb") as fh:
+            if fh.read(64).lstrip().startswith(b"["):
+                return read_alpaca_json(path)
+    return read_jsonl(path, skip_invalid=skip_invalid)
+
+
+def to_dataset(records: Iterable[InstructionRecord]):
+    """A `datasets.Dataset` with instruction/input/output columns (metadata as a JSON string column)."""
+    from datasets import Dataset
+
+    rows = list(records)
+    return Dataset.from_dict({
+        "instruction": [r.instruction for r in rows],
+        "input": [r.input for r in rows],
+        "output": [r.output for r in rows],
+        "meta": [json.dumps(r.meta, ensure_ascii=False) for r in rows],
+    })
+
+
+def from_dataset(dataset, name: str = "<dataset>") -> Records:
+    """Records from any Hugging Face dataset with instruction/input/output columns (input optional)."""
+    missing = [c for c in ("instruction", "output") if c not in dataset.column_names]
+    if missing:
+        raise DataError(name, None, missing[0], f"column is missing (columns: {', '.join(dataset.column_names)})")
+    out = []
+    for i, row in enumerate(dataset, start=1):
+        row = dict(row)
+        if isinstance(row.get("meta"), str):
+            try:
+                row["meta"] = json.loads(row["meta"]) if row["meta"] else {}
+            except ValueError:
+                raise DataError(name, i, "meta", "is not a JSON object string") from None
+        out.append(record_from_dict(row, name, i))
+    return Records(out)
+

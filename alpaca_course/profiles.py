@@ -1,0 +1,120 @@
+"""Profiles: one object decides every size, the device and the precision.
+
+Lessons never hard-code sizes; they ask the profile. Choose one with ALPACA_COURSE_PROFILE,
+or let the course pick `gpu` when CUDA is present and `cpu` otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+
+PROFILE_ENV = "ALPACA_COURSE_PROFILE"
+
+
+class ProfileError(ValueError):
+    """An unknown or malformed profile name."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and models for one way of running the course."""
+
+    name: str
+    teacher: str  # "bundled" or a Hub model id
+    student: str
+    n_generate: int  # instruction examples to generate
+    gen_batch_size: int  # prompts per generate() call
+    max_new_tokens: int  # per teacher completion
+    train_steps: int  # optimizer steps for LoRA (0: use train_epochs)
+    train_epochs: float
+    train_batch_size: int
+    max_seq_len: int
+    lora_r: int
+    full_finetune: bool
+    n_eval_prompts: int
+    joke_samples: int
+    collapse_generations: int
+
+    def as_dict(self) -> dict:
+        """Plain dict, for printing and for metadata."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "cpu": Profile(
+        name="cpu", teacher="bundled", student="bundled",
+        n_generate=200, gen_batch_size=16, max_new_tokens=384,
+        train_steps=60, train_epochs=1.0, train_batch_size=4, max_seq_len=256, lora_r=8,
+        full_finetune=False, n_eval_prompts=40, joke_samples=50, collapse_generations=3,
+    ),
+    "quick": Profile(
+        name="quick", teacher="bundled", student="bundled",
+        n_generate=24, gen_batch_size=8, max_new_tokens=256,
+        train_steps=10, train_epochs=1.0, train_batch_size=4, max_seq_len=192, lora_r=8,
+        full_finetune=False, n_eval_prompts=8, joke_samples=16, collapse_generations=2,
+    ),
+    "gpu": Profile(
+        name="gpu", teacher="HuggingFaceTB/SmolLM2-1.7B-Instruct", student="HuggingFaceTB/SmolLM2-360M",
+        n_generate=2000, gen_batch_size=64, max_new_tokens=512,
+        train_steps=0, train_epochs=2.0, train_batch_size=16, max_seq_len=512, lora_r=16,
+        full_finetune=True, n_eval_prompts=60, joke_samples=200, collapse_generations=5,
+    ),
+}
+
+
+def cuda_available() -> bool:
+    """True when torch sees a CUDA device (False when torch is missing)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return torch.cuda.is_available()
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile, else $ALPACA_COURSE_PROFILE, else `gpu` with CUDA and `cpu` without."""
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV)
+    if chosen is None or chosen.strip() == "":
+        chosen = "gpu" if cuda_available() else "cpu"
+    key = chosen.strip().lower()
+    if key not in PROFILES:
+        source = "argument" if name is not None else f"environment variable {PROFILE_ENV}"
+        valid = ", ".join(sorted(PROFILES))
+        raise ProfileError(f"unknown profile {chosen!r} (from the {source}); valid profiles: {valid}")
+    return PROFILES[key]
+
+
+def with_overrides(profile: Profile, **changes) -> Profile:
+    """A copy of `profile` with some sizes changed (e.g. a bigger n_generate for an experiment)."""
+    unknown = set(changes) - set(profile.as_dict())
+    if unknown:
+        raise ProfileError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    return replace(profile, **changes)
+
+
+def choose_device() -> str:
+    """'cuda' when a GPU is usable, else 'cpu'."""
+    return "cuda" if cuda_available() else "cpu"
+
+
+def choose_dtype(device: str, capability: tuple[int, int] | None = None) -> str:
+    """Precision by hardware: bf16 at compute capability >= 8.0, fp16 on older GPUs, fp32 on CPU.
+
+    `torch.cuda.is_bf16_supported()` answers True on a T4 through slow emulation, so we look at
+    the compute capability itself. Pass `capability` to test the rule without a GPU.
+    """
+    if device != "cuda":
+        return "float32"
+    if capability is None:
+        import torch
+
+        capability = torch.cuda.get_device_capability()
+    return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
+
+
+def torch_dtype(name: str):
+    """The torch dtype for a name from `choose_dtype`."""
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]

@@ -1,0 +1,231 @@
+"""Teachers: the models that write instruction data, behind one small interface.
+
+- `LocalTeacher`: a transformers model on this machine (the bundled one by default), batched,
+  left-padded, with seeded sampling so the same seed gives the same text.
+- `OpenAICompatibleTeacher`: any server speaking the OpenAI API (OpenAI, vLLM, Ollama, llama.cpp).
+  Base URL, model and key come from the environment; the key is never printed, logged or saved.
+
+Both count prompt and completion tokens, which is what an API bills for (see `estimate_cost`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Completion:
+    """One generated text and what it cost in tokens."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" (ended by itself or a stop string) or "length" (hit max_new_tokens)
+
+
+@dataclass
+class Usage:
+    """Running token totals for a teacher."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, completions: list[Completion]) -> None:
+        """Count a batch of completions."""
+        self.requests += len(completions)
+        self.prompt_tokens += sum(c.prompt_tokens for c in completions)
+        self.completion_tokens += sum(c.completion_tokens for c in completions)
+
+
+@dataclass
+class Sampling:
+    """Decoding settings (Alpaca's defaults: temperature 1.0, top_p 1.0)."""
+
+    max_new_tokens: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+
+class Teacher(Protocol):
+    """Anything that turns prompts into completions and counts tokens."""
+
+    name: str
+    usage: Usage
+
+    def complete(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        """Plain text continuation of each prompt."""
+        ...
+
+    def chat(self, conversations: list[list[dict]], sampling: Sampling) -> list[Completion]:
+        """The assistant's reply to each conversation."""
+        ...
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    """Text up to the first stop string, and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+@dataclass
+class LocalTeacher:
+    """A local transformers model as teacher. Batched generation with left padding."""
+
+    model: object
+    tokenizer: object
+    name: str = "bundled"
+    usage: Usage = field(default_factory=Usage)
+
+    @classmethod
+    def load(cls, name: str = "bundled", device: str | None = None) -> LocalTeacher:
+        """Load a model by name ("bundled" or a Hub id) and wrap it."""
+        from .models import load_model
+
+        model, tokenizer = load_model(name, device=device)
+        return cls(model, tokenizer, name=name)
+
+    def _generate(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
+        import torch
+
+        tok = self.tokenizer
+        tok.padding_side = "left"  # decoder-only models must see the prompt's last token at the end
+        batch = tok(texts, return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
+        batch = batch.to(self.model.device)
+        do_sample = sampling.temperature > 0
+        torch.manual_seed(sampling.seed)
+        kwargs = dict(max_new_tokens=sampling.max_new_tokens, do_sample=do_sample, pad_token_id=tok.pad_token_id)
+        if do_sample:
+            kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+        if sampling.stop:
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=tok)
+        with torch.inference_mode():
+            out = self.model.generate(**batch, **kwargs)
+        new = out[:, batch["input_ids"].shape[1]:]
+        results = []
+        for row, mask in zip(new, batch["attention_mask"], strict=True):
+            ids = row.tolist()
+            ended = tok.eos_token_id in ids
+            if ended:
+                ids = ids[: ids.index(tok.eos_token_id) + 1]
+            text, stopped = cut_at_stop(tok.decode(ids, skip_special_tokens=True), sampling.stop)
+            finish = "stop" if (ended or stopped or len(ids) < sampling.max_new_tokens) else "length"
+            results.append(Completion(text, int(mask.sum()), len(ids), finish))
+        self.usage.add(results)
+        return results
+
+    def complete(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        """Continue each prompt as plain text (no chat markup)."""
+        return self._generate(prompts, sampling, add_special_tokens=True)
+
+    def chat(self, conversations: list[list[dict]], sampling: Sampling) -> list[Completion]:
+        """Reply to each conversation through the tokenizer's chat template."""
+        texts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+        return self._generate(texts, sampling, add_special_tokens=False)
+
+
+class TeacherConfigError(RuntimeError):
+    """The API teacher is not configured (a variable is missing)."""
+
+
+@dataclass
+class OpenAICompatibleTeacher:
+    """A teacher behind an OpenAI-compatible HTTP API, configured from the environment.
+
+    ALPACA_COURSE_API_BASE (e.g. http://localhost:8000/v1), ALPACA_COURSE_API_MODEL and
+    ALPACA_COURSE_API_KEY (optional for local servers). The key lives only in memory.
+    """
+
+    base_url: str
+    name: str
+    timeout: float = 60.0
+    max_retries: int = 4
+    backoff: float = 1.0
+    usage: Usage = field(default_factory=Usage)
+    _key: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, **kwargs) -> OpenAICompatibleTeacher:
+        """Build from ALPACA_COURSE_API_BASE / _MODEL / _KEY; a missing variable is a clear error."""
+        base, model = os.environ.get("ALPACA_COURSE_API_BASE"), os.environ.get("ALPACA_COURSE_API_MODEL")
+        missing = [n for n, v in (("ALPACA_COURSE_API_BASE", base), ("ALPACA_COURSE_API_MODEL", model)) if not v]
+        if missing:
+            raise TeacherConfigError(f"set {' and '.join(missing)} to use an API teacher")
+        return cls(base.rstrip("/"), model, _key=os.environ.get("ALPACA_COURSE_API_KEY", ""), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleTeacher(base_url={self.base_url!r}, name={self.name!r}, key={'set' if self._key else 'unset'})"
+
+    def _post(self, route: str, body: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        data = json.dumps(body).encode()
+        for attempt in range(self.max_retries + 1):
+            request = urllib.request.Request(self.base_url + route, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as err:
+                retryable = err.code == 429 or err.code >= 500
+                reason = f"HTTP {err.code}"
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+                retryable, reason = True, type(err).__name__
+            if not retryable or attempt == self.max_retries:
+                raise RuntimeError(f"{self.base_url}{route} failed after {attempt + 1} attempt(s): {reason}")
+            wait = self.backoff * 2**attempt
+            log.warning("API teacher: %s, retrying in %.1f s (%d/%d)", reason, wait, attempt + 1, self.max_retries)
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _one(self, route: str, body: dict, sampling: Sampling) -> Completion:
+        body = {**body, "model": self.name, "max_tokens": sampling.max_new_tokens,
+                "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)[:4]  # the OpenAI API accepts at most four
+        reply = self._post(route, body)
+        choice = reply["choices"][0]
+        text = choice["message"]["content"] if "message" in choice else choice["text"]
+        text, _ = cut_at_stop(text or "", sampling.stop)
+        usage = reply.get("usage") or {}
+        return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
+                          "length" if choice.get("finish_reason") == "length" else "stop")
+
+    def complete(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        """POST /completions once per prompt."""
+        out = [self._one("/completions", {"prompt": p}, sampling) for p in prompts]
+        self.usage.add(out)
+        return out
+
+    def chat(self, conversations: list[list[dict]], sampling: Sampling) -> list[Completion]:
+        """POST /chat/completions once per conversation."""
+        out = [self._one("/chat/completions", {"messages": c}, sampling) for c in conversations]
+        self.usage.add(out)
+        return out
+
+
+#: US dollars per 1,000 tokens (prompt, completion). Dated list prices; check the provider's page.
+PRICES_PER_1K = {
+    "text-davinci-003 (2023-03)": (0.02, 0.02),
+    "gpt-3.5-turbo-instruct (2023-09)": (0.0015, 0.002),
+    "local model": (0.0, 0.0),
+}
+
+
+def estimate_cost(prompt_tokens: int, completion_tokens: int, model: str = "text-davinci-003 (2023-03)") -> float:
+    """Dollars for a token count at the listed price of `model`."""
+    if model not in PRICES_PER_1K:
+        raise KeyError(f"no price for {model!r}; known: {', '.join(PRICES_PER_1K)}")
+    prompt_price, completion_price = PRICES_PER_1K[model]
+    return prompt_tokens / 1000 * prompt_price + completion_tokens / 1000 * completion_price

