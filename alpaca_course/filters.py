@@ -1,0 +1,163 @@
+"""Filters: the rules Alpaca used to throw away bad generated instructions, and a funnel report.
+
+Rules run in order and the first one an instruction breaks is the one that gets the blame, so
+the funnel shows how many each rule removed. The ROUGE-L novelty filter runs last: a candidate
+survives only if its highest ROUGE-L against every seed task and every instruction kept so far
+(including ones kept earlier in the same batch) is at most 0.7.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .rouge import Vocabulary, encode_texts, f_matrix, lcs_matrix
+
+#: Alpaca's blacklist (Self-Instruct's eight plus five it added): things a text model cannot do.
+BLACKLIST = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps",
+             "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram")
+MIN_WORDS, MAX_WORDS = 4, 150  # Alpaca drops instructions of 3 words or fewer, or more than 150
+ROUGE_THRESHOLD = 0.7
+
+
+def too_short(instruction: str, min_words: int = MIN_WORDS) -> bool:
+    """Fewer than `min_words` whitespace-separated words."""
+    return len(instruction.split()) < min_words
+
+
+def too_long(instruction: str, max_words: int = MAX_WORDS) -> bool:
+    """More than `max_words` words."""
+    return len(instruction.split()) > max_words
+
+
+def blacklisted(instruction: str, words: Sequence[str] = BLACKLIST) -> bool:
+    """Mentions a blacklisted word as a whole word (case-insensitive)."""
+    return any(re.search(rf"\b{re.escape(w)}\b", instruction, flags=re.IGNORECASE) for w in words)
+
+
+def asks_for_a_program(instruction: str) -> bool:
+    """Starts with "Write a program" (the teacher liked to add it; Alpaca drops these)."""
+    return instruction.lower().startswith("write a program")
+
+
+def starts_with_punctuation(instruction: str) -> bool:
+    """First character is ASCII punctuation."""
+    return bool(instruction) and instruction[0] in string.punctuation
+
+
+def starts_non_ascii(instruction: str) -> bool:
+    """First character is not ASCII."""
+    return bool(instruction) and not instruction[0].isascii()
+
+
+#: The funnel's rules, in the order they are checked: (name, test that returns True to drop).
+RULES: list[tuple[str, Callable[[str], bool]]] = [
+    ("too short (<4 words)", too_short),
+    ("too long (>150 words)", too_long),
+    ("blacklisted word", blacklisted),
+    ("starts 'Write a program'", asks_for_a_program),
+    ("starts with punctuation", starts_with_punctuation),
+    ("starts with non-ASCII", starts_non_ascii),
+]
+NOVELTY = "too similar (ROUGE-L > 0.7)"
+
+
+@dataclass
+class Funnel:
+    """How many candidates entered, how many each rule removed, how many remain."""
+
+    entered: int = 0
+    removed: dict[str, int] = field(default_factory=lambda: {name: 0 for name, _ in RULES} | {NOVELTY: 0})
+
+    @property
+    def kept(self) -> int:
+        """Candidates that passed every rule."""
+        return self.entered - sum(self.removed.values())
+
+    def merge(self, other: Funnel) -> None:
+        """Add another funnel's counts to this one."""
+        self.entered += other.entered
+        for name, count in other.removed.items():
+            self.removed[name] = self.removed.get(name, 0) + count
+
+    def rows(self) -> list[tuple[str, int, int]]:
+        """(stage, removed, remaining) from the top of the funnel down."""
+        remaining, out = self.entered, [("generated", 0, self.entered)]
+        for name, count in self.removed.items():
+            remaining -= count
+            out.append((name, count, remaining))
+        return out
+
+    def __str__(self) -> str:
+        width = max(len(name) for name, _, _ in self.rows())
+        return "\n".join(f"{name:<{width}}  -{removed:>5}  {left:>6}" for name, removed, left in self.rows())
+
+
+def first_broken_rule(instruction: str, rules=RULES) -> str | None:
+    """The name of the first rule the instruction breaks, or None."""
+    return next((name for name, test in rules if test(instruction)), None)
+
+
+class NoveltyFilter:
+    """Keeps a pool (seed tasks + kept instructions) and admits only candidates with ROUGE-L <= threshold.
+
+    Exactly Alpaca's sequential rule, done in blocks: one all-pairs LCS call per block against
+    the pool, one within the block, then a cheap sequential pass.
+    """
+
+    def __init__(self, pool: Sequence[str] = (), threshold: float = ROUGE_THRESHOLD, workers: int = 1,
+                 use_stemmer: bool = False):
+        self.threshold, self.workers, self.use_stemmer = threshold, workers, use_stemmer
+        self.vocab = Vocabulary()
+        self.texts: list[str] = []
+        self.encoded: list[str] = []
+        self.extend(pool)
+
+    def extend(self, texts: Sequence[str]) -> None:
+        """Add texts to the pool without checking them (e.g. the seed tasks)."""
+        self.texts.extend(texts)
+        self.encoded.extend(encode_texts(texts, self.use_stemmer, self.vocab))
+
+    def _scores(self, queries: list[str], pool: list[str]) -> np.ndarray:
+        lengths = np.fromiter(map(len, queries), int, len(queries))
+        pool_lengths = np.fromiter(map(len, pool), int, len(pool))
+        return f_matrix(lcs_matrix(pool, queries, self.workers), pool_lengths, lengths).T
+
+    def admit(self, candidates: Sequence[str], top: int = 3) -> list[dict]:
+        """Check candidates in order; kept ones join the pool. One dict per candidate:
+        kept, max_rouge and the most similar pool texts with their scores."""
+        queries = encode_texts(candidates, self.use_stemmer, self.vocab)
+        base = len(self.encoded)
+        against_pool = self._scores(queries, self.encoded) if base else np.zeros((len(queries), 0))
+        within = self._scores(queries, queries)
+        results, kept_rows = [], []
+        for i in range(len(queries)):
+            row = np.concatenate([against_pool[i], within[i, kept_rows]])
+            best = np.argsort(-row, kind="stable")[:top]
+            names = [self.texts[j] if j < base else candidates[kept_rows[j - base]] for j in best]
+            max_rouge = float(row[best[0]]) if len(row) else 0.0
+            kept = max_rouge <= self.threshold
+            results.append({"kept": kept, "max_rouge": max_rouge,
+                            "most_similar": [[n, round(float(row[j]), 4)] for n, j in zip(names, best, strict=True)]})
+            if kept:
+                kept_rows.append(i)
+        self.texts.extend(candidates[i] for i in kept_rows)
+        self.encoded.extend(queries[i] for i in kept_rows)
+        return results
+
+
+def apply_rules(instructions: Sequence[str], rules=RULES) -> tuple[list[int], Funnel]:
+    """Indices of instructions that pass every rule, and the funnel counts (novelty not included)."""
+    funnel = Funnel(entered=len(instructions))
+    passed = []
+    for i, text in enumerate(instructions):
+        broken = first_broken_rule(text, rules)
+        if broken is None:
+            passed.append(i)
+        else:
+            funnel.removed[broken] += 1
+    return passed, funnel
