@@ -9,6 +9,7 @@ import platform
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 
 DEFAULT_PROMPT = "In one sentence, what is an instruction-tuned language model?"
 
@@ -64,9 +65,54 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def make_teacher(kind: str):
+    """'bundled', a Hub id or a folder (local model), or 'api' (OpenAI-compatible, from the environment)."""
+    from .teachers import LocalTeacher, OpenAICompatibleTeacher
+
+    return OpenAICompatibleTeacher.from_env() if kind == "api" else LocalTeacher.load(kind)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate (or resume generating) N instruction examples into a JSONL file."""
+    from dataclasses import replace
+
+    from .profiles import get_profile
+    from .self_instruct import ALPACA, SELF_INSTRUCT, funnel_from_log, generate, settings_for_profile
+    from .teachers import estimate_cost
+
+    profile = get_profile()
+    teacher = make_teacher(args.teacher or profile.teacher)
+    base = SELF_INSTRUCT if args.preset == "self-instruct" else ALPACA
+    settings = settings_for_profile(profile, base) if args.teacher != "api" else base
+    if args.style:
+        settings = replace(settings, prompt_style=args.style)
+    started = time.perf_counter()
+    log = generate(teacher, args.n, args.out, seed=args.seed, settings=settings, progress=not args.quiet)
+    took = time.perf_counter() - started
+    print(f"\n{log.written} records in {args.out} (profile {profile.name}, teacher {log.teacher}, seed {args.seed}); "
+          f"this run took {took:.0f} s")
+    print(funnel_from_log(log))
+    print(f"prompts sent: {log.prompts}, yield per prompt: {log.yield_per_prompt():.2f} records")
+    tokens = log.prompt_tokens + log.completion_tokens
+    print(f"tokens: {log.prompt_tokens:,} prompt + {log.completion_tokens:,} completion; at text-davinci-003's "
+          f"2023 price that would be ${estimate_cost(log.prompt_tokens, log.completion_tokens):.2f} "
+          f"(${estimate_cost(log.prompt_tokens, log.completion_tokens) / max(log.written, 1) * 52_002:,.0f} "
+          f"for 52,002 records)" if tokens else "")
+    return 0
+
+
 def cmd_course(args: argparse.Namespace) -> int:
-    """The main job: check the set-up, then run the course's pipeline steps in order."""
-    return cmd_doctor(argparse.Namespace(prompt=DEFAULT_PROMPT, max_new_tokens=60))
+    """The main job: check the set-up, then run the pipeline steps that exist, in order."""
+    from .profiles import get_profile
+
+    status = cmd_doctor(argparse.Namespace(prompt=DEFAULT_PROMPT, max_new_tokens=60))
+    if status:
+        return status
+    out = Path(args.workspace) / "generated.jsonl"
+    n = min(get_profile().n_generate, args.n)
+    print(f"\n== first generation: {n} examples into {out} ==")
+    return cmd_generate(argparse.Namespace(n=n, out=str(out), seed=0, teacher=None, preset="alpaca", style=None,
+                                           quiet=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--max-new-tokens", type=int, default=60)
     doctor.set_defaults(func=cmd_doctor)
     course = sub.add_parser("course", help="run the whole course headless (what `make course` does)")
+    course.add_argument("--workspace", default="workspace")
+    course.add_argument("--n", type=int, default=32, help="examples for the first generation")
     course.set_defaults(func=cmd_course)
+    gen = sub.add_parser("generate", help="generate instruction data (appends to --out and resumes)")
+    gen.add_argument("--n", type=int, required=True, help="how many records the file should hold")
+    gen.add_argument("--out", required=True, help="JSONL file to append to (resumed if it exists)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--teacher", help="bundled, a Hub model id, a model folder, or api (default: the profile's)")
+    gen.add_argument("--preset", choices=["alpaca", "self-instruct"], default="alpaca")
+    gen.add_argument("--style", choices=["alpaca", "chat"], help="list continuation (alpaca) or a chat request")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(func=cmd_generate)
     return parser
 
 

@@ -109,7 +109,7 @@ class NoveltyFilter:
     the pool, one within the block, then a cheap sequential pass.
     """
 
-    def __init__(self, pool: Sequence[str] = (), threshold: float = ROUGE_THRESHOLD, workers: int = 1,
+    def __init__(self, pool: Sequence[str] = (), threshold: float = ROUGE_THRESHOLD, workers: int = -1,
                  use_stemmer: bool = False):
         self.threshold, self.workers, self.use_stemmer = threshold, workers, use_stemmer
         self.vocab = Vocabulary()
@@ -122,31 +122,56 @@ class NoveltyFilter:
         self.texts.extend(texts)
         self.encoded.extend(encode_texts(texts, self.use_stemmer, self.vocab))
 
-    def _scores(self, queries: list[str], pool: list[str]) -> np.ndarray:
-        lengths = np.fromiter(map(len, queries), int, len(queries))
-        pool_lengths = np.fromiter(map(len, pool), int, len(pool))
-        return f_matrix(lcs_matrix(pool, queries, self.workers), pool_lengths, lengths).T
+    def _pool_best(self, queries: list[str], top: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query: the indices of its `top` most similar pool texts and their exact ROUGE-L.
 
-    def admit(self, candidates: Sequence[str], top: int = 3) -> list[dict]:
-        """Check candidates in order; kept ones join the pool. One dict per candidate:
-        kept, max_rouge and the most similar pool texts with their scores."""
+        Ranking uses 2L/(m+n), which is cheap and orders pairs exactly as F does except for
+        last-bit ties; the exact F (rouge_score's arithmetic) is then computed for the leaders
+        and for every pair tied at the maximum, so the maximum and the decision are exact.
+        """
+        if not self.encoded:
+            return [(np.zeros(0, dtype=np.int64), np.zeros(0)) for _ in queries]
+        pool_len = np.fromiter(map(len, self.encoded), np.int64, len(self.encoded))
+        query_len = np.fromiter(map(len, queries), np.int64, len(queries))
+        lcs = lcs_matrix(self.encoded, queries, self.workers)
+        denominator = pool_len[:, None] + query_len[None, :]
+        ratio = np.divide(2.0 * lcs, denominator, out=np.zeros(lcs.shape), where=denominator > 0)
+        out = []
+        k = min(top + 4, len(self.encoded))
+        for i in range(len(queries)):
+            column = ratio[:, i]
+            leaders = np.argpartition(-column, k - 1)[:k]
+            tied = np.flatnonzero(column == column[leaders].max())
+            idx = np.union1d(leaders, tied)
+            exact = f_matrix(lcs[idx, i][:, None], pool_len[idx], query_len[i:i + 1])[:, 0]
+            order = np.lexsort((idx, -exact))[:top]
+            out.append((idx[order], exact[order]))
+        return out
+
+    def admit(self, candidates: Sequence[str], top: int = 3, commit: bool = True) -> list[dict]:
+        """Check candidates in order; one dict per candidate: kept, max_rouge, most_similar.
+
+        A kept candidate counts against later ones in the same call. With commit=False the
+        pool itself is left unchanged (call `extend` with what you finally keep)."""
         queries = encode_texts(candidates, self.use_stemmer, self.vocab)
-        base = len(self.encoded)
-        against_pool = self._scores(queries, self.encoded) if base else np.zeros((len(queries), 0))
-        within = self._scores(queries, queries)
+        from_pool = self._pool_best(queries, top)
+        lengths = np.fromiter(map(len, queries), np.int64, len(queries))
+        within = f_matrix(lcs_matrix(queries, queries, self.workers), lengths, lengths)
         results, kept_rows = [], []
         for i in range(len(queries)):
-            row = np.concatenate([against_pool[i], within[i, kept_rows]])
-            best = np.argsort(-row, kind="stable")[:top]
-            names = [self.texts[j] if j < base else candidates[kept_rows[j - base]] for j in best]
-            max_rouge = float(row[best[0]]) if len(row) else 0.0
+            pool_idx, pool_scores = from_pool[i]
+            names = [self.texts[j] for j in pool_idx] + [candidates[j] for j in kept_rows]
+            scores = np.concatenate([pool_scores, within[i, kept_rows]])
+            order = np.argsort(-scores, kind="stable")[:top]
+            max_rouge = float(scores[order[0]]) if len(order) else 0.0
             kept = max_rouge <= self.threshold
             results.append({"kept": kept, "max_rouge": max_rouge,
-                            "most_similar": [[n, round(float(row[j]), 4)] for n, j in zip(names, best, strict=True)]})
+                            "most_similar": [[names[j], round(float(scores[j]), 4)] for j in order]})
             if kept:
                 kept_rows.append(i)
-        self.texts.extend(candidates[i] for i in kept_rows)
-        self.encoded.extend(queries[i] for i in kept_rows)
+        if commit:
+            self.texts.extend(candidates[i] for i in kept_rows)
+            self.encoded.extend(queries[i] for i in kept_rows)
         return results
 
 

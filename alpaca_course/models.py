@@ -150,3 +150,4 @@ def load_model(name: str = BUNDLED, device: str | None = None, dtype: str | None
     model.to(device)
     model.eval()
     return model, tokenizer
+

@@ -24,7 +24,7 @@ from rapidfuzz.process import cdist
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _VALID = re.compile(r"^[a-z0-9]+$")
-_FIRST_CHAR = 0x10000  # token ids become characters from here, clear of the surrogate range
+_FIRST_CHAR = 0  # token i becomes chr(i): the fewer distinct tokens, the narrower (faster) the string
 
 
 @lru_cache(maxsize=1)
@@ -104,14 +104,14 @@ def f_matrix(lcs: np.ndarray, target_lens: np.ndarray, prediction_lens: np.ndarr
     return f
 
 
-def lcs_matrix(targets: Sequence[str], predictions: Sequence[str], workers: int = 1) -> np.ndarray:
+def lcs_matrix(targets: Sequence[str], predictions: Sequence[str], workers: int = -1) -> np.ndarray:
     """All-pairs LCS lengths between two lists of encoded strings (rapidfuzz, bit-parallel)."""
     if not targets or not predictions:
         return np.zeros((len(targets), len(predictions)), dtype=np.int32)
     return cdist(targets, predictions, scorer=LCSseq.similarity, dtype=np.int32, workers=workers)
 
 
-def rouge_l_encoded(targets: Sequence[str], predictions: Sequence[str], workers: int = 1) -> np.ndarray:
+def rouge_l_encoded(targets: Sequence[str], predictions: Sequence[str], workers: int = -1) -> np.ndarray:
     """ROUGE-L F matrix for already-encoded texts."""
     lcs = lcs_matrix(targets, predictions, workers)
     return f_matrix(lcs, np.fromiter(map(len, targets), int, len(targets)),
@@ -125,7 +125,7 @@ def rouge_l(target: str, prediction: str, use_stemmer: bool = False) -> float:
 
 
 def rouge_l_matrix(targets: Sequence[str], predictions: Sequence[str], use_stemmer: bool = False,
-                   workers: int = 1) -> np.ndarray:
+                   workers: int = -1) -> np.ndarray:
     """ROUGE-L F for every (target, prediction) pair: an array of shape (len(targets), len(predictions))."""
     vocab = Vocabulary()
     return rouge_l_encoded(encode_texts(targets, use_stemmer, vocab), encode_texts(predictions, use_stemmer, vocab),
@@ -133,7 +133,7 @@ def rouge_l_matrix(targets: Sequence[str], predictions: Sequence[str], use_stemm
 
 
 def nearest(queries: Sequence[str], pool: Sequence[str], k: int = 1, use_stemmer: bool = False,
-            workers: int = 1, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
+            workers: int = -1, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """For each query, the k highest ROUGE-L scores against the pool and their pool indices."""
     vocab = Vocabulary()
     encoded_pool = encode_texts(pool, use_stemmer, vocab)

@@ -89,11 +89,19 @@ class LocalTeacher:
     usage: Usage = field(default_factory=Usage)
 
     @classmethod
-    def load(cls, name: str = "bundled", device: str | None = None) -> LocalTeacher:
-        """Load a model by name ("bundled" or a Hub id) and wrap it."""
-        from .models import load_model
+    def load(cls, name: str = "bundled", device: str | None = None, dtype: str | None = None) -> LocalTeacher:
+        """Load a model by name ("bundled" or a Hub id) and wrap it.
 
-        model, tokenizer = load_model(name, device=device)
+        On a CPU the teacher runs in bfloat16 unless told otherwise: decoding reads every weight
+        once per token, so speed follows memory traffic, and half the bytes decode about twice as
+        fast here with the same text quality. (Training keeps float32; see profiles.choose_dtype.)
+        """
+        from .models import load_model
+        from .profiles import choose_device, choose_dtype
+
+        device = device or choose_device()
+        dtype = dtype or ("bfloat16" if device == "cpu" else choose_dtype(device))
+        model, tokenizer = load_model(name, device=device, dtype=dtype)
         return cls(model, tokenizer, name=name)
 
     def _generate(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:

@@ -1,0 +1,347 @@
+"""The Self-Instruct / Alpaca generation loop: prompt, generate, parse, filter, answer, append.
+
+One round ("batch"): build `batch_size` prompts, each showing a few sampled seed tasks as a
+numbered list and ending where the next item should start; let the teacher continue the lists;
+parse the new items; run the filter funnel and the ROUGE-L novelty filter; ask the teacher to
+write the output of each surviving instruction (instance generation); append the finished
+records to the output file. Rounds repeat until the file holds `n` records.
+
+Every setting is a field of `GenerationSettings`; its defaults are Alpaca's.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .data import InstructionRecord, append_jsonl, read_jsonl, repair_tail
+from .filters import NOVELTY, Funnel, NoveltyFilter, apply_rules
+from .teachers import Sampling, Teacher
+
+NO_INPUT = "<noinput>"
+EMPTY_OUTPUT = "empty output"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Everything the loop can vary. Defaults follow Alpaca's generate_instruction.py."""
+
+    num_prompt_instructions: int = 3  # seed tasks shown in each prompt
+    num_machine_instructions: int = 0  # generated tasks shown too (Self-Instruct: 2; Alpaca: 0)
+    list_size: int = 20  # the prompt asks for a list this long; the teacher stops before its last number
+    max_new_per_prompt: int | None = None  # stop sooner (small models ramble after the first items)
+    batch_size: int = 5  # prompts per request
+    temperature: float = 1.0
+    top_p: float = 1.0
+    presence_penalty: float = 0.0  # only API teachers apply it
+    max_new_tokens: int = 3072
+    prompt_style: str = "alpaca"  # "alpaca": plain list continuation; "chat": the same request as a chat turn
+    rouge_threshold: float = 0.7
+    output_max_new_tokens: int = 256
+    output_temperature: float = 0.7
+    output_top_p: float = 0.9
+
+    def stop_number(self) -> int:
+        """The item number at which generation stops."""
+        first_new = self.num_prompt_instructions + self.num_machine_instructions + 1
+        limit = self.list_size if self.max_new_per_prompt is None else first_new + self.max_new_per_prompt
+        return min(limit, self.list_size)
+
+
+ALPACA = GenerationSettings()
+SELF_INSTRUCT = GenerationSettings(num_prompt_instructions=6, num_machine_instructions=2, list_size=16,
+                                   temperature=0.7, top_p=0.5, presence_penalty=2.0, max_new_tokens=1024)
+
+
+def settings_for_profile(profile, base: GenerationSettings = ALPACA) -> GenerationSettings:
+    """Alpaca's settings adjusted for the profile's teacher and sizes.
+
+    A 135M model sampled at temperature 1.0 writes noise after the first item or two, so for
+    the bundled teacher we sample cooler and stop after two new items (the lesson shows why).
+    """
+    changes = {"batch_size": profile.gen_batch_size, "output_max_new_tokens": min(base.output_max_new_tokens, 160)}
+    if profile.teacher == "bundled":
+        changes.update(temperature=0.7, top_p=0.9, max_new_per_prompt=2, max_new_tokens=96, output_max_new_tokens=96)
+    else:
+        changes.update(max_new_tokens=min(base.max_new_tokens, profile.max_new_tokens))
+    return replace(base, **changes)
+
+
+# --- packaged data -----------------------------------------------------------------------------
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+
+def load_seed_tasks() -> list[InstructionRecord]:
+    """The course's seed tasks (written for this course), with name/type/is_classification in meta."""
+    return list(read_jsonl(RESOURCES / "seed_tasks.jsonl"))
+
+
+def load_lines(name: str) -> list[str]:
+    """A packaged one-item-per-line list: 'personas.txt' or 'topics.txt'."""
+    return [line.strip() for line in (RESOURCES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# --- prompting -----------------------------------------------------------------------------------
+
+HEADER = (
+    "Write a numbered list of {list_size} varied tasks that a helpful assistant could complete with text alone. "
+    "Mix questions and commands, use a different verb for each task, and keep each one to one or two sentences. "
+    "When a task needs material to work on, give it on an Input line with a real example; otherwise write "
+    "Input: <noinput>.\n\n"
+)
+
+
+def clean(text: str) -> str:
+    """Collapse whitespace and drop a trailing colon (as Alpaca does to its demonstrations)."""
+    return re.sub(r"\s+", " ", text).strip().rstrip(":").strip()
+
+
+def format_item(number: int, record: InstructionRecord) -> str:
+    """One numbered item of the prompt's list."""
+    input_text = clean(record.input) if record.input.strip() else NO_INPUT
+    return f"{number}. Instruction: {clean(record.instruction)}\n{number}. Input: {input_text}\n\n"
+
+
+def encode_prompt(demos: Sequence[InstructionRecord], settings: GenerationSettings = ALPACA,
+                  header: str = HEADER) -> str:
+    """The list-continuation prompt: header, the demonstrations numbered 1..k, then 'k+1. Instruction:'."""
+    body = "".join(format_item(i, d) for i, d in enumerate(demos, start=1))
+    return header.format(list_size=settings.list_size) + body + f"{len(demos) + 1}. Instruction:"
+
+
+def chat_request(demos: Sequence[InstructionRecord], settings: GenerationSettings = ALPACA) -> list[dict]:
+    """The same request as a chat turn (the variant that works worse with small instruct models)."""
+    examples = "".join(format_item(i, d) for i, d in enumerate(demos, start=1))
+    count = settings.stop_number() - len(demos) - 1
+    ask = (f"Here are some example tasks:\n\n{examples}Write {count} new, different tasks in the same format, "
+           f"numbered from {len(demos) + 1}.")
+    return [{"role": "user", "content": ask}]
+
+
+def pick_demos(rng: random.Random, seeds: Sequence[InstructionRecord], machine: Sequence[InstructionRecord],
+               settings: GenerationSettings) -> list[InstructionRecord]:
+    """Sample the demonstrations: seed tasks, plus generated ones when the settings ask for them."""
+    n_machine = min(settings.num_machine_instructions, len(machine))
+    n_seed = settings.num_prompt_instructions + settings.num_machine_instructions - n_machine
+    demos = rng.sample(list(seeds), min(n_seed, len(seeds))) + rng.sample(list(machine), n_machine)
+    if n_machine:
+        rng.shuffle(demos)
+    return demos
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+_FIELD = re.compile(r"^\s*(?:#+\s*)?(\d{1,3})\s*[.)]\s*(instruction|input|output)?\s*:?\s*(.*)$", re.IGNORECASE)
+_NO_INPUT = {"<noinput>", "<no input>", "noinput", "none", "n/a", "na", "no input", "<none>", "-", ""}
+
+
+@dataclass
+class Candidate:
+    """A parsed new instruction and where it came from."""
+
+    instruction: str
+    input: str = ""
+    number: int = 0
+    prompt_index: int = 0
+
+
+def parse_numbered(text: str, first_number: int, truncated: bool = False) -> list[Candidate]:
+    """Read the items a teacher wrote, from '{first_number}. Instruction:' on.
+
+    Tolerant of small-model mess: labels may be missing ('5. Do this'), numbers may skip, inputs
+    may run over several lines, '<noinput>' comes in many spellings, and prose after the list is
+    ignored. When the completion was cut off (`truncated`), the last item is dropped.
+    """
+    items: list[Candidate] = []
+    current: Candidate | None = None
+    reading_input = False
+    for line in (f"{first_number}. Instruction:" + text).splitlines():
+        match = _FIELD.match(line)
+        if match:
+            number, label, rest = int(match.group(1)), (match.group(2) or "instruction").lower(), match.group(3)
+            if label == "instruction":
+                current = Candidate(rest.strip(), number=number)
+                items.append(current)
+                reading_input = False
+            elif label == "input" and current is not None and number == current.number:
+                current.input, reading_input = rest.strip(), True
+            else:  # an Output line, or an Input for another item: the item is over
+                reading_input = False
+            continue
+        if not line.strip():
+            reading_input = False
+        elif reading_input and current is not None:
+            current.input = (current.input + "\n" + line.strip()).strip()
+        elif current is not None and not current.instruction:
+            current.instruction = line.strip()  # "5. Instruction:" with the text on the next line
+        else:
+            current = None  # prose after the list: stop attaching lines to the last item
+    if truncated and items:
+        items.pop()
+    out = []
+    for item in items:
+        item.instruction = clean(item.instruction).strip("\"'")
+        item.input = "" if item.input.strip().lower().strip(".") in _NO_INPUT else item.input.strip()
+        if item.instruction:
+            out.append(item)
+    return out
+
+
+# --- instance generation ----------------------------------------------------------------------------
+
+def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: GenerationSettings,
+                  seed: int) -> list[tuple[str, str]]:
+    """Ask the teacher to carry out each instruction (on its input): (output, finish_reason) per candidate."""
+    from .templates import user_message
+
+    conversations = [[{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
+    sampling = Sampling(max_new_tokens=settings.output_max_new_tokens, temperature=settings.output_temperature,
+                        top_p=settings.output_top_p, seed=seed)
+    out = []
+    size = settings.batch_size * 2  # answers are short chat turns: a wider batch keeps the CPU busier
+    for start in range(0, len(conversations), size):
+        for c in teacher.chat(conversations[start:start + size], sampling):
+            out.append((c.text.strip(), c.finish_reason))
+    return out
+
+
+# --- the resumable loop ---------------------------------------------------------------------------------
+
+@dataclass
+class RunLog:
+    """What a generation run did, kept beside the output file as FILE.run.json."""
+
+    settings: dict
+    teacher: str
+    seed: int
+    batches: int = 0
+    prompts: int = 0
+    parsed: int = 0
+    written: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    funnel: dict = field(default_factory=dict)
+
+    def yield_per_prompt(self) -> float:
+        """Finished records per prompt sent."""
+        return self.written / self.prompts if self.prompts else 0.0
+
+
+def run_log_path(out: Path) -> Path:
+    """Where the run log of an output file lives."""
+    return out.with_name(out.name + ".run.json")
+
+
+def _batch_seed(seed: int, batch: int, stage: int) -> int:
+    return (seed * 1_000_003 + batch * 7 + stage) % (2**31)
+
+
+def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
+             settings: GenerationSettings = ALPACA, seeds: Sequence[InstructionRecord] | None = None,
+             progress: bool = True, max_idle_batches: int = 25) -> RunLog:
+    """Generate until `out` holds n records. Safe to kill at any moment and run again: it resumes.
+
+    Records are appended one batch at a time with a single write and an fsync. On restart a torn
+    last line is cut, the records already written join the novelty pool, and the batch counter
+    continues from the last written batch, so no record is lost or written twice, and an
+    uninterrupted run and a resumed one see the same random streams.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    seeds = list(seeds) if seeds is not None else load_seed_tasks()
+    repair_tail(out)
+    existing = list(read_jsonl(out)) if out.exists() else []
+    log_path = run_log_path(out)
+    log = RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed)
+    if log_path.exists() and existing:
+        log = RunLog(**json.loads(log_path.read_text()))
+    funnel = Funnel()
+    if log.funnel:
+        funnel.entered, funnel.removed = log.funnel["entered"], dict(log.funnel["removed"])
+    funnel.removed.setdefault(EMPTY_OUTPUT, 0)
+    pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
+                         threshold=settings.rouge_threshold)
+    batch = 1 + max((r.meta.get("batch", -1) for r in existing), default=-1)
+    first_new = settings.num_prompt_instructions + settings.num_machine_instructions + 1
+    stop = (f"\n{settings.stop_number()}.", f"\n{settings.stop_number()} .")
+    bar = tqdm(total=n, initial=min(len(existing), n), desc="generating", unit="example", disable=not progress)
+    idle = 0
+    while len(existing) < n:
+        rng = random.Random(_batch_seed(seed, batch, 0))
+        demos = [pick_demos(rng, seeds, existing, settings) for _ in range(settings.batch_size)]
+        sampling = Sampling(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
+                            top_p=settings.top_p, stop=stop, seed=_batch_seed(seed, batch, 1))
+        if settings.prompt_style == "chat":
+            completions = teacher.chat([chat_request(d, settings) for d in demos], sampling)
+        else:
+            completions = teacher.complete([encode_prompt(d, settings) for d in demos], sampling)
+        candidates: list[Candidate] = []
+        for i, completion in enumerate(completions):
+            text = completion.text if settings.prompt_style != "chat" else completion.text.split("Instruction:", 1)[-1]
+            for c in parse_numbered(text, first_new, truncated=completion.finish_reason == "length"):
+                c.prompt_index = i
+                candidates.append(c)
+        passed, rules = apply_rules([c.instruction for c in candidates])
+        funnel.merge(rules)
+        survivors = [candidates[i] for i in passed]
+        verdicts = pool.admit([c.instruction for c in survivors], commit=False)
+        funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
+        novel = [(c, v) for c, v in zip(survivors, verdicts, strict=True) if v["kept"]]
+        answers = write_outputs(teacher, [c for c, _ in novel], settings, _batch_seed(seed, batch, 2)) if novel else []
+        records = []
+        for (c, v), (output, finish) in zip(novel, answers, strict=True):
+            if not output:
+                funnel.removed[EMPTY_OUTPUT] += 1
+                continue
+            records.append(InstructionRecord(c.instruction, c.input, output, {
+                "batch": batch, "source": "generated", "teacher": log.teacher, "max_rouge": round(v["max_rouge"], 4),
+                "most_similar": v["most_similar"], "output_truncated": finish == "length",
+            }))
+        records = records[: n - len(existing)]
+        append_jsonl(out, records)
+        pool.extend([r.instruction for r in records])
+        existing.extend(records)
+        usage = getattr(teacher, "usage", None)
+        log.batches, log.prompts, log.parsed = log.batches + 1, log.prompts + len(demos), log.parsed + len(candidates)
+        log.written = len(existing)
+        log.prompt_tokens = usage.prompt_tokens if usage else 0
+        log.completion_tokens = usage.completion_tokens if usage else 0
+        log.funnel = {"entered": funnel.entered, "removed": funnel.removed}
+        log_path.write_text(json.dumps(asdict(log), indent=1))
+        bar.update(len(records))
+        bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(candidates)}")
+        batch += 1
+        idle = 0 if records else idle + 1
+        if idle >= max_idle_batches:
+            bar.close()
+            raise RuntimeError(f"{max_idle_batches} rounds in a row produced nothing usable; "
+                               f"see {log_path} for the funnel")
+    bar.close()
+    return log
+
+
+def funnel_from_log(log: RunLog) -> Funnel:
+    """The funnel counts stored in a run log."""
+    funnel = Funnel()
+    funnel.entered, funnel.removed = log.funnel.get("entered", 0), dict(log.funnel.get("removed", {}))
+    return funnel
+
+
+def read_run_log(out: str | Path) -> RunLog:
+    """Load FILE.run.json for an output file."""
+    return RunLog(**json.loads(run_log_path(Path(out)).read_text()))
+
+
+def export_alpaca_json(records: Sequence[InstructionRecord], path: str | Path) -> Path:
+    """Write records in Alpaca's release format (a JSON array), dropping metadata."""
+    path = Path(path)
+    rows = [{"instruction": r.instruction, "input": r.input, "output": r.output} for r in records]
+    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    return path
+

@@ -1,0 +1,74 @@
+"""Local generation: batched vs one prompt at a time, side by side in one run; model load from cache;
+and an end-to-end `generate` run on the cpu profile.
+
+    python benchmarks/generation_speed.py [--n 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from common import record
+
+from alpaca_course.models import ensure_bundled_checkpoint, load_model
+from alpaca_course.profiles import get_profile
+from alpaca_course.self_instruct import (
+    encode_prompt,
+    funnel_from_log,
+    generate,
+    load_seed_tasks,
+    settings_for_profile,
+)
+from alpaca_course.teachers import LocalTeacher, Sampling
+
+
+def tokens_per_second(teacher: LocalTeacher, prompts: list[str], batch: int, sampling: Sampling) -> float:
+    """Generated tokens per second when prompts go `batch` at a time."""
+    started, tokens = time.perf_counter(), 0
+    for i in range(0, len(prompts), batch):
+        tokens += sum(c.completion_tokens for c in teacher.complete(prompts[i:i + batch], sampling))
+    return tokens / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200, help="records for the end-to-end run (0: skip it)")
+    args = parser.parse_args()
+    ensure_bundled_checkpoint()
+    started = time.perf_counter()
+    load_model("bundled", device="cpu")
+    load_s = time.perf_counter() - started
+    lines = [f"- Bundled model load from the safetensors cache: **{load_s:.1f} s**"]
+
+    seeds = load_seed_tasks()
+    prompts = [encode_prompt(seeds[i:i + 3]) for i in range(0, 48, 3)]  # 16 different prompts
+    sampling = Sampling(max_new_tokens=48, temperature=0.7, top_p=0.9, seed=1)
+    for dtype in ("float32", "bfloat16"):
+        teacher = LocalTeacher.load("bundled", device="cpu", dtype=dtype)
+        one = tokens_per_second(teacher, prompts[:4], 1, sampling)
+        many = tokens_per_second(teacher, prompts, 16, sampling)
+        lines.append(f"- Generation, {dtype}: one prompt at a time {one:.1f} tok/s; batch of 16 {many:.1f} tok/s; "
+                     f"**{many / one:.1f}x**")
+
+    if args.n:
+        profile = get_profile("cpu")
+        teacher = LocalTeacher.load(profile.teacher)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "gen.jsonl"
+            started = time.perf_counter()
+            log = generate(teacher, args.n, out, seed=0, settings=settings_for_profile(profile), progress=False)
+            took = time.perf_counter() - started
+        lines.append(f"- `generate --n {args.n}` on the cpu profile (bundled teacher, bf16): **{took / 60:.1f} min**, "
+                     f"{log.written} records from {log.prompts} prompts (yield {log.yield_per_prompt():.2f} per prompt), "
+                     f"{log.completion_tokens:,} completion tokens")
+        lines += ["", "  Funnel:", "", "  ```"] + ["  " + x for x in str(funnel_from_log(log)).splitlines()] + ["  ```"]
+    record("Generation speed", lines)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()

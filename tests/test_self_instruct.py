@@ -1,0 +1,137 @@
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from alpaca_course.data import read_jsonl
+from alpaca_course.filters import first_broken_rule
+from alpaca_course.profiles import get_profile
+from alpaca_course.self_instruct import (
+    ALPACA,
+    SELF_INSTRUCT,
+    encode_prompt,
+    generate,
+    load_lines,
+    load_seed_tasks,
+    parse_numbered,
+    read_run_log,
+    settings_for_profile,
+)
+
+
+def test_packaged_seed_tasks_are_ours_and_varied():
+    seeds = load_seed_tasks()
+    assert len(seeds) >= 150
+    assert len({s.meta["type"] for s in seeds}) >= 20
+    share_with_input = sum(bool(s.input) for s in seeds) / len(seeds)
+    assert 0.3 <= share_with_input <= 0.5
+    assert any(s.meta["is_classification"] for s in seeds)
+    assert len({s.meta["name"] for s in seeds}) == len(seeds)
+    assert all(first_broken_rule(s.instruction) is None for s in seeds), "seeds must pass our own filters"
+
+
+def test_persona_and_topic_lists():
+    personas, topics = load_lines("personas.txt"), load_lines("topics.txt")
+    assert len(set(personas)) >= 100 and len(set(topics)) >= 100
+
+
+def test_defaults_are_alpacas():
+    assert (ALPACA.num_prompt_instructions, ALPACA.temperature, ALPACA.top_p) == (3, 1.0, 1.0)
+    assert ALPACA.rouge_threshold == 0.7 and ALPACA.stop_number() == 20  # so at most 16 new items
+    assert SELF_INSTRUCT.num_machine_instructions == 2 and SELF_INSTRUCT.top_p == 0.5
+
+
+def test_prompt_numbers_the_demos_and_ends_at_the_next_item():
+    seeds = load_seed_tasks()[:3]
+    prompt = encode_prompt(seeds)
+    assert prompt.endswith("4. Instruction:")
+    assert "1. Instruction:" in prompt and "3. Input:" in prompt and "<noinput>" in prompt
+
+
+def test_parser_tolerates_small_model_mess():
+    text = (" Name three rivers in Africa.\n4. Input: <noinput>\n\n"
+            "5. instruction: Translate the sentence into Italian:\n5. Input: Good night,\nsleep well.\n\n"
+            "6) Summarize the news story\n"
+            "7. Instruction:\nDescribe a sunset.\n7. Input: N/A\n\n"
+            "These tasks are all useful for practice.\nAlso try harder ones.\n")
+    items = parse_numbered(text, first_number=4)
+    assert [i.instruction for i in items] == [
+        "Name three rivers in Africa.", "Translate the sentence into Italian", "Summarize the news story",
+        "Describe a sunset."]
+    assert [i.input for i in items] == ["", "Good night,\nsleep well.", "", ""]
+    assert [i.number for i in items] == [4, 5, 6, 7]
+    assert len(parse_numbered(text, 4, truncated=True)) == 3
+
+
+def test_parser_ignores_outputs_and_prose():
+    items = parse_numbered(" Add the numbers.\n4. Input: 2 and 5\n4. Output: 7\nThat is all!", 4)
+    assert len(items) == 1 and items[0].input == "2 and 5"
+    assert parse_numbered("", 4) == []
+
+
+def _run_small(teacher, path, n, seed):
+    settings = settings_for_profile(get_profile("quick"))
+    return generate(teacher, n, path, seed=seed, settings=settings, progress=False)
+
+
+def test_generation_end_to_end_is_deterministic_and_resumes(teacher, tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    log = _run_small(teacher, first, 6, seed=11)
+    _run_small(teacher, second, 6, seed=11)
+    assert first.read_bytes() == second.read_bytes()  # same seed, profile and machine: same file
+    records = read_jsonl(first)
+    assert len(records) == 6 and len({r.instruction for r in records}) == 6
+    for r in records:
+        assert r.output.strip() and first_broken_rule(r.instruction) is None
+        assert r.meta["max_rouge"] <= 0.7 and r.meta["source"] == "generated"
+    assert log.prompts > 0 and log.written == 6 and read_run_log(first).written == 6
+    # Asking for more appends to the same file and keeps what is there.
+    _run_small(teacher, first, 9, seed=11)
+    assert [r.instruction for r in read_jsonl(first)[:6]] == [r.instruction for r in records]
+
+
+def test_a_run_cut_after_a_batch_resumes_to_the_same_file(teacher, tmp_path):
+    whole, cut = tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
+    _run_small(teacher, whole, 10, seed=4)
+    lines = whole.read_text().splitlines(keepends=True)
+    first_batch = [x for x in lines if json.loads(x)["meta"]["batch"] == 0]
+    assert len(first_batch) < len(lines), "needs at least two batches"
+    # What a kill during the second batch leaves: the first batch, and half a line of the second.
+    cut.write_text("".join(first_batch) + lines[len(first_batch)][:25])
+    _run_small(teacher, cut, 10, seed=4)
+    assert cut.read_bytes() == whole.read_bytes()
+
+
+@pytest.mark.slow
+def test_kill_at_random_points_and_restart(tmp_path):
+    """SIGKILL a real `generate` run at random moments; restarts end with exactly N unique records."""
+    n, out = 12, tmp_path / "killed.jsonl"
+    command = [sys.executable, "-m", "alpaca_course", "generate", "--n", str(n), "--out", str(out),
+               "--seed", "5", "--quiet"]
+    env = {**os.environ, "ALPACA_COURSE_PROFILE": "quick"}
+    rng = random.Random(2024)
+    kills = 0
+    seen: list[str] = []
+    for attempt in range(6):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:  # kill at a random moment (start-up, generation, writing); the last attempt runs to the end
+            process.wait(timeout=rng.uniform(5, 35) if attempt < 5 else 600)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+        lines = [json.loads(x)["instruction"] for x in out.read_text().splitlines()[:-1]] if out.exists() else []
+        assert lines[: len(seen)] == seen[: len(lines)], "a finished record changed or vanished"
+        seen = max(seen, lines, key=len)
+        if process.returncode == 0:
+            break
+        time.sleep(0.2)
+    assert process.returncode == 0, "never finished"
+    records = read_jsonl(out)
+    assert len(records) == n and len({r.instruction for r in records}) == n
+    assert kills >= 1, "the run was never killed; lower the kill times"
