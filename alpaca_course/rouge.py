@@ -42,8 +42,9 @@ def _stem(token: str) -> str:
 def tokenize(text: str, use_stemmer: bool = False) -> list[str]:
     """rouge_score's tokenizer: lowercase, non-[a-z0-9] runs to spaces, split, stem words of 4+ letters."""
     tokens = _NON_ALNUM.sub(" ", text.lower()).split()
-    if use_stemmer:
-        tokens = [_stem(t) if len(t) > 3 else t for t in tokens]
+    if not use_stemmer:
+        return tokens  # after the substitution every token already matches [a-z0-9]+
+    tokens = [_stem(t) if len(t) > 3 else t for t in tokens]
     return [t for t in tokens if _VALID.match(t)]
 
 
@@ -77,12 +78,15 @@ class Vocabulary:
     """Maps each distinct token to one character, so a token list becomes a short string."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.chars: dict[str, str] = {}
 
     def encode(self, tokens: Sequence[str]) -> str:
         """The token list as a string with one character per token."""
-        ids = self.ids
-        return "".join(chr(_FIRST_CHAR + ids.setdefault(t, len(ids))) for t in tokens)
+        chars = self.chars
+        for token in tokens:
+            if token not in chars:
+                chars[token] = chr(_FIRST_CHAR + len(chars))
+        return "".join([chars[t] for t in tokens])
 
 
 def encode_texts(texts: Sequence[str], use_stemmer: bool = False, vocab: Vocabulary | None = None) -> list[str]:
@@ -92,16 +96,20 @@ def encode_texts(texts: Sequence[str], use_stemmer: bool = False, vocab: Vocabul
 
 
 def f_matrix(lcs: np.ndarray, target_lens: np.ndarray, prediction_lens: np.ndarray) -> np.ndarray:
-    """Vectorised `f_measure`: lcs[i, j] for target i and prediction j. Same operations, same order."""
-    t = target_lens.astype(np.float64)[:, None]
-    p = prediction_lens.astype(np.float64)[None, :]
+    """Vectorised `f_measure`: lcs[i, j] for target i and prediction j. Same operations, same order.
+
+    (2*p)*r equals 2*(p*r) bit for bit (doubling is exact), which lets numpy work in place.
+    Lengths are clamped to 1 only where L is 0, and those entries are 0 anyway.
+    """
+    t = np.maximum(target_lens, 1).astype(np.float64)[:, None]
+    p = np.maximum(prediction_lens, 1).astype(np.float64)[None, :]
     lcs = lcs.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = lcs / p
-        recall = lcs / t
-        f = 2 * precision * recall / (precision + recall)
-    f[~np.isfinite(f) | (lcs == 0)] = 0.0
-    return f
+    precision = lcs / p
+    recall = lcs / t
+    total = precision + recall
+    precision *= recall
+    precision *= 2
+    return np.divide(precision, total, out=np.zeros_like(total), where=lcs > 0)
 
 
 def lcs_matrix(targets: Sequence[str], predictions: Sequence[str], workers: int = -1) -> np.ndarray:
@@ -128,8 +136,9 @@ def rouge_l_matrix(targets: Sequence[str], predictions: Sequence[str], use_stemm
                    workers: int = -1) -> np.ndarray:
     """ROUGE-L F for every (target, prediction) pair: an array of shape (len(targets), len(predictions))."""
     vocab = Vocabulary()
-    return rouge_l_encoded(encode_texts(targets, use_stemmer, vocab), encode_texts(predictions, use_stemmer, vocab),
-                           workers)
+    encoded_targets = encode_texts(targets, use_stemmer, vocab)
+    encoded_predictions = encoded_targets if predictions is targets else encode_texts(predictions, use_stemmer, vocab)
+    return rouge_l_encoded(encoded_targets, encoded_predictions, workers)
 
 
 def nearest(queries: Sequence[str], pool: Sequence[str], k: int = 1, use_stemmer: bool = False,
