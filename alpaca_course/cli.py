@@ -83,7 +83,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     profile = get_profile()
     teacher = make_teacher(args.teacher or profile.teacher)
     base = SELF_INSTRUCT if args.preset == "self-instruct" else ALPACA
-    settings = settings_for_profile(profile, base) if args.teacher != "api" else base
+    settings = settings_for_profile(profile, base, teacher=teacher.name) if args.teacher != "api" else base
     if args.style:
         settings = replace(settings, prompt_style=args.style)
     started = time.perf_counter()
@@ -98,6 +98,31 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"2023 price that would be ${estimate_cost(log.prompt_tokens, log.completion_tokens):.2f} "
           f"(${estimate_cost(log.prompt_tokens, log.completion_tokens) / max(log.written, 1) * 52_002:,.0f} "
           f"for 52,002 records)" if tokens else "")
+    return 0
+
+
+def cmd_diversity(args: argparse.Namespace) -> int:
+    """Print the diversity panel (and verb-noun summary) of a JSONL or Alpaca JSON file."""
+    import json
+
+    from .data import load_records
+    from .diversity import diversity_report
+    from .verbnoun import analyze
+
+    records = load_records(args.file)
+    texts = [getattr(r, args.field) for r in records if getattr(r, args.field).strip()]
+    if len(texts) < 2:
+        print(f"{args.file}: need at least two non-empty '{args.field}' texts, found {len(texts)}", file=sys.stderr)
+        return 2
+    report = diversity_report(texts, n=min(args.n, len(texts)) if args.n else None, samples=args.samples,
+                              label=f"{args.file} ({args.field})")
+    verbs = analyze(texts).summary() if args.field == "instruction" else None
+    if args.json:
+        print(json.dumps({**report.to_dict(), "verb_noun": verbs}, indent=2))
+    else:
+        print(report)
+        if verbs:
+            print("verb-noun: " + ", ".join(f"{k} {v}" for k, v in verbs.items()))
     return 0
 
 
@@ -136,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--style", choices=["alpaca", "chat"], help="list continuation (alpaca) or a chat request")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
+    div = sub.add_parser("diversity", help="the diversity panel of a data file")
+    div.add_argument("file")
+    div.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    div.add_argument("--field", choices=["instruction", "input", "output"], default="instruction")
+    div.add_argument("--n", type=int, help="compare at this N (random subsets); default: all texts")
+    div.add_argument("--samples", type=int, default=10, help="subsets drawn when --n is below the file size")
+    div.set_defaults(func=cmd_diversity)
     return parser
 
 

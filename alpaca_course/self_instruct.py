@@ -57,14 +57,15 @@ SELF_INSTRUCT = GenerationSettings(num_prompt_instructions=6, num_machine_instru
                                    temperature=0.7, top_p=0.5, presence_penalty=2.0, max_new_tokens=1024)
 
 
-def settings_for_profile(profile, base: GenerationSettings = ALPACA) -> GenerationSettings:
+def settings_for_profile(profile, base: GenerationSettings = ALPACA, teacher: str | None = None) -> GenerationSettings:
     """Alpaca's settings adjusted for the profile's teacher and sizes.
 
     A 135M model sampled at temperature 1.0 writes noise after the first item or two, so for
     the bundled teacher we sample cooler and stop after two new items (the lesson shows why).
+    Pass `teacher` (the loaded teacher's name) when a Hub teacher may have fallen back to the bundled one.
     """
     changes = {"batch_size": profile.gen_batch_size, "output_max_new_tokens": min(base.output_max_new_tokens, 160)}
-    if profile.teacher == "bundled":
+    if (teacher or profile.teacher) == "bundled":
         changes.update(temperature=0.7, top_p=0.9, max_new_per_prompt=2, max_new_tokens=96, output_max_new_tokens=96)
     else:
         changes.update(max_new_tokens=min(base.max_new_tokens, profile.max_new_tokens))

@@ -96,12 +96,14 @@ class LocalTeacher:
         once per token, so speed follows memory traffic, and half the bytes decode about twice as
         fast here with the same text quality. (Training keeps float32; see profiles.choose_dtype.)
         """
-        from .models import load_model
+        from .models import BUNDLED, bundled_checkpoint_dir, load_model
         from .profiles import choose_device, choose_dtype
 
         device = device or choose_device()
         dtype = dtype or ("bfloat16" if device == "cpu" else choose_dtype(device))
         model, tokenizer = load_model(name, device=device, dtype=dtype)
+        if str(model.config._name_or_path) == str(bundled_checkpoint_dir()):
+            name = BUNDLED  # a Hub model that could not be reached fell back to the bundled one
         return cls(model, tokenizer, name=name)
 
     def _generate(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:

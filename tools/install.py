@@ -27,7 +27,7 @@ def run(cmd: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--venv", default=str(ROOT / ".venv"))
-    parser.add_argument("--extras", default="dev")
+    parser.add_argument("--extras", default="dev,nlp")
     args = parser.parse_args()
     if not ((3, 10) <= sys.version_info[:2] <= (3, 12)):
         sys.exit(f"Python {sys.version.split()[0]} is not supported: use 3.10, 3.11 or 3.12 (PYTHON=python3.11 make ...)")

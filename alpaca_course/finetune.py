@@ -1,0 +1,353 @@
+"""Supervised fine-tuning (SFT) of the student on instruction data: LoRA by default, full on the gpu profile.
+
+The three things that decide whether a fine-tuned model behaves:
+1. Format: the same template at training and at inference (Alpaca's or the chat template).
+2. Loss: by default only the response and the final EOS are trained; prompt tokens get label
+   -100 (ignored). `train_on_inputs=True` trains on everything, as alpaca-lora does by default.
+3. EOS: this tokenizer's pad token *is* its EOS token. A collator that masks every pad id in the
+   labels would also mask the real EOS, and the model would never learn to stop. We therefore
+   build labels ourselves and pad them with -100 by length, never by token id.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data import InstructionRecord
+from .templates import alpaca_prompt, chat_messages
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class FinetuneConfig:
+    """Everything a run needs; alpaca-lora's LoRA settings and Alpaca's schedule as defaults."""
+
+    template: str = "alpaca"  # "alpaca" or "chat"
+    train_on_inputs: bool = False
+    max_length: int = 256
+    lora: bool = True
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    learning_rate: float = 3e-4
+    max_steps: int = 60  # 0: use num_train_epochs
+    num_train_epochs: float = 1.0
+    batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    warmup: float = 0.03  # a fraction of the steps
+    lr_scheduler_type: str = "cosine"
+    weight_decay: float = 0.0
+    eval_fraction: float = 0.1
+    seed: int = 0
+
+
+def config_for_profile(profile, **changes) -> FinetuneConfig:
+    """Sizes from the profile: LoRA on cpu/quick, full fine-tuning (Alpaca's lr 2e-5) on gpu."""
+    config = FinetuneConfig(max_length=profile.max_seq_len, max_steps=profile.train_steps,
+                            num_train_epochs=profile.train_epochs, batch_size=profile.train_batch_size,
+                            lora=not profile.full_finetune, lora_r=profile.lora_r)
+    if profile.full_finetune:
+        config.learning_rate = 2e-5
+    for key, value in changes.items():
+        if not hasattr(config, key):
+            raise ValueError(f"unknown fine-tuning setting {key!r}")
+        setattr(config, key, value)
+    return config
+
+
+def prompt_and_target(tokenizer, record: InstructionRecord, template: str) -> tuple[str, str]:
+    """The prompt text and the target text (response + the end-of-turn/EOS token) for one record."""
+    if template == "alpaca":
+        return alpaca_prompt(record.instruction, record.input), record.output + tokenizer.eos_token
+    if template == "chat":
+        prompt = tokenizer.apply_chat_template(chat_messages(record), tokenize=False, add_generation_prompt=True)
+        full = tokenizer.apply_chat_template(chat_messages(record, with_output=True), tokenize=False)
+        if not full.startswith(prompt):
+            raise ValueError("the chat template does not extend the prompt with the answer; use template='alpaca'")
+        target = full[len(prompt):].rstrip("\n")
+        return prompt, target if target.endswith(tokenizer.eos_token) else target + tokenizer.eos_token
+    raise ValueError(f"unknown template {template!r}; use 'alpaca' or 'chat'")
+
+
+def tokenize_example(tokenizer, record: InstructionRecord, config: FinetuneConfig) -> dict | None:
+    """input_ids, attention_mask and labels for one record; None when it does not fit max_length.
+
+    Prompt and target are tokenized separately and concatenated, so the boundary between them is
+    exact (tokenizing the joined text can merge tokens across it).
+    """
+    prompt, target = prompt_and_target(tokenizer, record, config.template)
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
+    if len(prompt_ids) + len(target_ids) > config.max_length:
+        return None  # cutting it would lose the EOS and teach the model not to stop
+    input_ids = prompt_ids + target_ids
+    labels = list(input_ids) if config.train_on_inputs else [IGNORE_INDEX] * len(prompt_ids) + target_ids
+    return {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels}
+
+
+def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneConfig):
+    """A tokenized datasets.Dataset, and how many records were too long to use."""
+    from datasets import Dataset
+
+    rows = [tokenize_example(tokenizer, r, config) for r in records]
+    kept = [r for r in rows if r is not None]
+    if not kept:
+        raise ValueError(f"no example fits in max_length={config.max_length} tokens")
+    return Dataset.from_list(kept), len(rows) - len(kept)
+
+
+@dataclass
+class PadCollator:
+    """Right-pads a batch by length: pad ids in input_ids, 0 in attention_mask, -100 in labels."""
+
+    pad_token_id: int
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        batch: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
+        for f in features:
+            gap = width - len(f["input_ids"])
+            batch["input_ids"].append(list(f["input_ids"]) + [self.pad_token_id] * gap)
+            batch["attention_mask"].append([1] * len(f["input_ids"]) + [0] * gap)
+            batch["labels"].append(list(f["labels"]) + [IGNORE_INDEX] * gap)
+        return {k: torch.tensor(v) for k, v in batch.items()}
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())
+
+
+def lora_config_kwargs(config: FinetuneConfig) -> dict[str, Any]:
+    """Keyword arguments for peft.LoraConfig (a test checks each still exists)."""
+    return {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
+            "target_modules": list(config.target_modules), "bias": "none", "task_type": "CAUSAL_LM"}
+
+
+def sft_config_kwargs(config: FinetuneConfig, out_dir: str, dtype: str) -> dict[str, Any]:
+    """Keyword arguments for trl.SFTConfig (a test checks each still exists)."""
+    return {
+        "output_dir": out_dir, "max_steps": config.max_steps if config.max_steps else -1,
+        "num_train_epochs": config.num_train_epochs, "per_device_train_batch_size": config.batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
+        "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup,
+        "weight_decay": config.weight_decay, "logging_steps": 1, "save_strategy": "no", "report_to": "none",
+        "seed": config.seed, "max_length": config.max_length, "bf16": dtype == "bfloat16",
+        "fp16": dtype == "float16", "dataset_kwargs": {"skip_prepare_dataset": True},
+        "remove_unused_columns": False, "disable_tqdm": False,
+    }
+
+
+def held_out_loss(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
+                  batch_size: int = 8) -> float:
+    """Mean cross-entropy per trained token (the response + EOS) on records the model did not train on."""
+    import torch
+
+    dataset, _ = build_dataset(tokenizer, records, config)
+    collate = PadCollator(tokenizer.pad_token_id)
+    model.eval()
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for start in range(0, len(dataset), batch_size):
+            batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
+            batch = {k: v.to(model.device) for k, v in batch.items()}
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+            shift_logits, shift_labels = logits[:, :-1], batch["labels"][:, 1:]
+            loss = torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)),
+                                                     shift_labels.reshape(-1), ignore_index=IGNORE_INDEX,
+                                                     reduction="sum")
+            total += float(loss)
+            count += int((shift_labels != IGNORE_INDEX).sum())
+    return total / max(count, 1)
+
+
+@dataclass
+class TrainResult:
+    """What a run did and measured."""
+
+    out_dir: str
+    config: dict
+    trainable_params: int
+    total_params: int
+    train_examples: int
+    eval_examples: int
+    skipped_too_long: int
+    steps: int
+    seconds: float
+    tokens_per_second: float
+    peak_memory_mb: float
+    eval_loss_before: float
+    eval_loss_after: float
+    losses: list[float] = field(default_factory=list)
+
+    @property
+    def perplexity_before(self) -> float:
+        """exp(held-out loss) before training."""
+        return math.exp(self.eval_loss_before)
+
+    @property
+    def perplexity_after(self) -> float:
+        """exp(held-out loss) after training."""
+        return math.exp(self.eval_loss_after)
+
+
+def split_records(records: list[InstructionRecord], fraction: float, seed: int = 0):
+    """(train, held-out) split, seeded; at least one held-out record."""
+    import random
+
+    shuffled = list(records)
+    random.Random(seed).shuffle(shuffled)
+    n_eval = max(1, int(round(len(shuffled) * fraction)))
+    return shuffled[n_eval:], shuffled[:n_eval]
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train(records: list[InstructionRecord], out_dir: str | Path, config: FinetuneConfig | None = None,
+          student: str = "bundled", eval_records: list[InstructionRecord] | None = None,
+          progress: bool = True) -> tuple[Any, Any, TrainResult]:
+    """Fine-tune the student; save the adapter (or full model), a model card and train_result.json.
+
+    Returns (model, tokenizer, result). The model is ready to generate (eval mode).
+    """
+    import transformers
+    from trl import SFTConfig, SFTTrainer
+
+    from .models import load_model
+    from .profiles import choose_device, choose_dtype
+
+    config = config or FinetuneConfig()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    transformers.set_seed(config.seed)
+    device = choose_device()
+    dtype = choose_dtype(device)
+    model, tokenizer = load_model(student, device=device, dtype=dtype)
+    if eval_records is None:
+        records, eval_records = split_records(records, config.eval_fraction, config.seed)
+    tokenizer.padding_side = "right"
+    eval_before = held_out_loss(model, tokenizer, eval_records, config)
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
+    trainable, total = count_parameters(model)
+    dataset, skipped = build_dataset(tokenizer, records, config)
+    args = SFTConfig(**sft_config_kwargs(config, str(out_dir / "checkpoints"), dtype))
+    args.disable_tqdm = not progress
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         data_collator=PadCollator(tokenizer.pad_token_id))
+    quiet_progress(trainer, progress)
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    steps = trainer.state.global_step
+    tokens_seen = steps * config.batch_size * config.gradient_accumulation_steps * (
+        sum(len(x) for x in dataset["input_ids"]) / len(dataset))
+    model.eval()
+    eval_after = held_out_loss(model, tokenizer, eval_records, config)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    result = TrainResult(str(out_dir), asdict(config), trainable, total, len(dataset), len(eval_records), skipped,
+                         steps, seconds, tokens_seen / seconds, peak_memory_mb(), eval_before, eval_after, losses)
+    save(model, tokenizer, out_dir, result, student)
+    return model, tokenizer, result
+
+
+def quiet_progress(trainer, show: bool) -> None:
+    """Replace the trainer's printed log dicts with one progress bar that shows the loss."""
+    from tqdm.auto import tqdm
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
+
+    class LossBar(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.bar = tqdm(total=state.max_steps, desc="training", unit="step", disable=not show)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}")
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.bar.update(1)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.bar.close()
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(LossBar())
+
+
+def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str) -> None:
+    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json and a model card."""
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    (out_dir / "train_result.json").write_text(json.dumps({**asdict(result), "student": student}, indent=1))
+    (out_dir / "README.md").write_text(model_card(result, student))
+
+
+def model_card(result: TrainResult, student: str) -> str:
+    """A Hugging Face model card (YAML front matter + prose) for the adapter or model."""
+    config = result.config
+    kind = "LoRA adapter" if config["lora"] else "fully fine-tuned model"
+    base = "HuggingFaceTB/SmolLM2-135M-Instruct" if student == "bundled" else student
+    return f"""---
+base_model: {base}
+library_name: {"peft" if config["lora"] else "transformers"}
+license: apache-2.0
+tags: [alpaca-course, sft, {"lora" if config["lora"] else "full-finetune"}, synthetic-data]
+---
+
+# {kind} trained with Alpaca Course
+
+A course exercise, not a product: a {kind} for `{base}`, trained on {result.train_examples} machine-generated
+instruction examples with the {config["template"]} template.
+
+## Training
+
+- loss on: {"prompt and response" if config["train_on_inputs"] else "response + EOS only (prompt tokens masked with -100)"}
+- steps: {result.steps}, batch {config["batch_size"]} x {config["gradient_accumulation_steps"]}, learning rate {config["learning_rate"]},
+  {config["lr_scheduler_type"]} schedule, max length {config["max_length"]} tokens
+- LoRA: r={config["lora_r"]}, alpha={config["lora_alpha"]}, dropout={config["lora_dropout"]}, modules={list(config["target_modules"])}
+- trainable parameters: {result.trainable_params:,} of {result.total_params:,} ({100 * result.trainable_params / result.total_params:.2f}%)
+- examples skipped as too long: {result.skipped_too_long}
+
+## Evaluation (held-out examples from the same generated data)
+
+| | loss | perplexity |
+|---|---|---|
+| before | {result.eval_loss_before:.3f} | {result.perplexity_before:.1f} |
+| after | {result.eval_loss_after:.3f} | {result.perplexity_after:.1f} |
+
+## Limitations
+
+Trained on text written by a small model; it copies that model's errors and style. Lower held-out loss
+on the same kind of data says little about being more helpful; see lesson 05.
+"""
+
+
+def load_adapter(adapter_dir: str | Path, student: str = "bundled", merge: bool = False):
+    """Base model + saved LoRA adapter, optionally merged into plain weights: (model, tokenizer)."""
+    from peft import PeftModel
+
+    from .models import load_model
+
+    model, tokenizer = load_model(student)
+    model = PeftModel.from_pretrained(model, str(adapter_dir))
+    if merge:
+        model = model.merge_and_unload()
+    model.eval()
+    return model, tokenizer

@@ -1,0 +1,103 @@
+"""Figures for the lessons (matplotlib only, so they render offline, in tests and in exported HTML)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def _figure(width: float = 7, height: float = 4):
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height))
+
+
+def sunburst(top: Mapping[str, Sequence[tuple[str, int]]], title: str = "Root verbs and their direct objects"):
+    """Two-ring sunburst: verbs inside, their most common objects outside (from VerbNounAnalysis.top())."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = _figure(7, 7)
+    verbs = list(top)
+    inner = [sum(c for _, c in top[v]) for v in verbs]
+    outer_labels = [n for v in verbs for n, _ in top[v]]
+    outer = [c for v in verbs for _, c in top[v]]
+    cmap = plt.get_cmap("tab20")
+    inner_colors = [cmap(i % 20) for i in range(len(verbs))]
+    outer_colors = [inner_colors[i] for i, v in enumerate(verbs) for _ in top[v]]
+    ax.pie(outer, radius=1.0, labels=outer_labels, colors=outer_colors, labeldistance=1.03,
+           wedgeprops={"width": 0.35, "edgecolor": "white", "alpha": 0.6}, textprops={"fontsize": 7})
+    ax.pie(inner, radius=0.65, labels=verbs, colors=inner_colors, labeldistance=0.55,
+           wedgeprops={"width": 0.35, "edgecolor": "white"}, textprops={"fontsize": 8})
+    ax.set(aspect="equal", title=title)
+    return fig
+
+
+def nearest_seed_histogram(scores: Sequence[float], threshold: float = 0.7, title: str | None = None):
+    """Histogram of each text's highest ROUGE-L against the seed tasks, with the filter threshold marked."""
+    fig, ax = _figure()
+    ax.hist(scores, bins=np.linspace(0, 1, 21), color="tab:blue", edgecolor="white")
+    ax.axvline(threshold, color="tab:red", linestyle="--", label=f"novelty threshold {threshold}")
+    ax.set(xlabel="ROUGE-L with the most similar seed task", ylabel="instructions",
+           title=title or f"How close are the {len(scores)} instructions to the seeds?")
+    ax.legend()
+    return fig
+
+
+def length_histograms(columns: Mapping[str, Sequence[str]], title: str = "Lengths in words"):
+    """One histogram per text column (e.g. instruction, input, output), lengths in words."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns), 3.5), squeeze=False)
+    for ax, (name, texts) in zip(axes[0], columns.items(), strict=True):
+        lengths = [len(t.split()) for t in texts if t.strip()]
+        ax.hist(lengths, bins=20, color="tab:green", edgecolor="white")
+        ax.set(title=f"{name} (n={len(lengths)})", xlabel="words", ylabel="count")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def metric_comparison(reports: Sequence, metrics: Sequence[str] | None = None):
+    """Bar charts comparing DiversityReports metric by metric (error bars: the subsample interval)."""
+    import matplotlib.pyplot as plt
+
+    metrics = list(metrics or reports[0].values)
+    cols = min(4, len(metrics))
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
+    labels = [r.label or f"set {i}" for i, r in enumerate(reports)]
+    for ax, name in zip(axes.flat, metrics, strict=False):
+        values = [r.values[name] for r in reports]
+        centre = [v[0] for v in values]
+        err = np.array([[v[0] - v[1] for v in values], [v[2] - v[0] for v in values]])
+        ax.bar(range(len(reports)), centre, yerr=err, color=plt.get_cmap("tab10").colors[: len(reports)])
+        ax.set_xticks(range(len(reports)), labels, rotation=30, ha="right", fontsize=8)
+        ax.set_title(name, fontsize=9)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.axis("off")
+    fig.suptitle(f"Diversity at equal N = {reports[0].n}")
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff(points: Mapping[str, tuple[float, float]], xlabel: str = "validity rate",
+             ylabel: str = "diversity", title: str = "Diversity vs validity"):
+    """Scatter of labelled (x, y) points, e.g. each strategy's validity rate and a diversity score."""
+    fig, ax = _figure(6, 4.5)
+    for label, (x, y) in points.items():
+        ax.scatter([x], [y], s=60)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    return fig
+
+
+def loss_curve(steps: Sequence[int], losses: Sequence[float], eval_points: Mapping[int, float] | None = None):
+    """Training loss per step, with held-out loss points when given."""
+    fig, ax = _figure()
+    ax.plot(steps, losses, label="training loss")
+    if eval_points:
+        ax.plot(list(eval_points), list(eval_points.values()), "o-", label="held-out loss")
+    ax.set(xlabel="step", ylabel="loss", title="Training curve")
+    ax.legend()
+    return fig

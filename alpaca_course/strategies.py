@@ -1,0 +1,184 @@
+"""Ways to fight the teacher's habit of repeating itself, and the joke experiment that shows the habit.
+
+Strategies (each yields candidate instructions that are then parsed and filtered alike):
+- `list`: Alpaca's list continuation from sampled seed tasks (the baseline).
+- `chat`: the same request phrased as a chat turn.
+- `persona`: the list prompt told who is asking (one of 100+ packaged personas), as in Persona Hub.
+- `topic`: the list prompt told what the tasks are about (one of 100+ packaged topics).
+- `magpie`: no demonstrations at all: the chat template up to the start of a user turn, and the
+  model writes the user's request itself (Magpie's "pre-query template").
+- `temperature`: the list prompt at another sampling temperature (a sweep).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .filters import first_broken_rule
+from .rouge import rouge_l_matrix
+from .self_instruct import (
+    HEADER,
+    GenerationSettings,
+    chat_request,
+    clean,
+    encode_prompt,
+    load_lines,
+    load_seed_tasks,
+    parse_numbered,
+    pick_demos,
+)
+from .teachers import Sampling, Teacher
+
+STRATEGIES = ("list", "chat", "persona", "topic", "magpie")
+
+
+def persona_header(persona: str) -> str:
+    """The list header, told who will ask for these tasks."""
+    return HEADER.replace("Write a numbered list", f"The tasks below are requests from {persona}.\nWrite a numbered list")
+
+
+def topic_header(topic: str) -> str:
+    """The list header, told what the tasks are about."""
+    return HEADER.replace("Write a numbered list", f"Every task below is about {topic}.\nWrite a numbered list")
+
+
+def magpie_prefix(tokenizer) -> str:
+    """The chat template up to where the user's words would begin (nothing of the user's turn itself)."""
+    marker = "\x00QUERY\x00"
+    text = tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False,
+                                         add_generation_prompt=False)
+    return text[: text.index(marker)]
+
+
+@dataclass
+class StrategyResult:
+    """Instructions a strategy produced, and how many of its item slots came back valid."""
+
+    name: str
+    instructions: list[str] = field(default_factory=list)
+    slots: int = 0  # items asked for
+    parsed: int = 0  # items that parsed
+
+    @property
+    def validity(self) -> float:
+        """Share of asked-for items that parsed and passed the rule filters."""
+        return len(self.instructions) / self.slots if self.slots else 0.0
+
+
+def run_strategy(teacher: Teacher, name: str, n: int, settings: GenerationSettings, seed: int = 0,
+                 temperature: float | None = None, max_rounds: int = 12) -> StrategyResult:
+    """Collect up to n distinct valid instructions with one strategy."""
+    if name not in (*STRATEGIES, "temperature"):
+        raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}, temperature")
+    rng = random.Random(seed)
+    seeds, personas, topics = load_seed_tasks(), load_lines("personas.txt"), load_lines("topics.txt")
+    if temperature is not None:
+        settings = replace(settings, temperature=temperature)
+    result = StrategyResult(name if temperature is None else f"{name} {temperature:g}")
+    first = settings.num_prompt_instructions + 1
+    per_prompt = settings.stop_number() - first
+    stop = (f"\n{settings.stop_number()}.",)
+    for round_index in range(max_rounds):
+        if len(result.instructions) >= n:
+            break
+        sampling = Sampling(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
+                            top_p=settings.top_p, stop=stop, seed=seed * 1000 + round_index)
+        demos = [pick_demos(rng, seeds, [], settings) for _ in range(settings.batch_size)]
+        if name == "magpie":
+            prefix = magpie_prefix(teacher.tokenizer)
+            outs = teacher.complete([prefix] * settings.batch_size, replace(sampling, stop=()))
+            items = [[clean(o.text.split("\n")[0])] if o.finish_reason == "stop" else [] for o in outs]
+            result.slots += settings.batch_size
+        else:
+            if name == "chat":
+                outs = teacher.chat([chat_request(d, settings) for d in demos], replace(sampling, stop=()))
+                texts = [o.text.split("Instruction:", 1)[-1] for o in outs]
+            else:
+                headers = [persona_header(rng.choice(personas)) if name == "persona" else
+                           topic_header(rng.choice(topics)) if name == "topic" else HEADER for _ in demos]
+                prompts = [encode_prompt(d, settings, header=h) for d, h in zip(demos, headers, strict=True)]
+                outs = teacher.complete(prompts, sampling)
+                texts = [o.text for o in outs]
+            items = [[c.instruction for c in parse_numbered(t, first, o.finish_reason == "length")][:per_prompt]
+                     for t, o in zip(texts, outs, strict=True)]
+            result.slots += settings.batch_size * per_prompt
+        for found in items:
+            result.parsed += len(found)
+            for text in found:
+                if text and first_broken_rule(text) is None and text not in result.instructions:
+                    result.instructions.append(text)
+    result.instructions = result.instructions[:n]
+    return result
+
+
+# --- the joke experiment -----------------------------------------------------------------------------
+
+def normalize(text: str) -> str:
+    """Lowercase, punctuation out, spaces collapsed: how we decide two jokes are 'the same'."""
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", text.lower())).strip()
+
+
+def near_duplicate_clusters(texts: Sequence[str], threshold: float = 0.7) -> list[list[int]]:
+    """Groups of texts linked by ROUGE-L > threshold (connected components), largest first."""
+    if not texts:
+        return []
+    linked = rouge_l_matrix(list(texts), list(texts)) > threshold
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(linked, 1)), strict=True):
+        parent[root(int(i))] = root(int(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(texts)):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+@dataclass
+class JokeResult:
+    """What came back when the model was asked for a joke many times."""
+
+    jokes: list[str]
+    distinct: int
+    clusters: list[list[int]]
+    top: list[tuple[str, int]]
+
+    @property
+    def near_duplicate_groups(self) -> int:
+        """Clusters after merging near-duplicates (ROUGE-L > 0.7)."""
+        return len(self.clusters)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.jokes)} jokes asked for: {self.distinct} distinct texts, "
+                 f"{self.near_duplicate_groups} groups after merging near-duplicates (ROUGE-L > 0.7)",
+                 f"largest group: {len(self.clusters[0]) if self.clusters else 0} jokes", "most repeated:"]
+        lines += [f"  {count:>3} x  {text[:90]}" for text, count in self.top]
+        return "\n".join(lines)
+
+
+def joke_experiment(teacher: Teacher, n: int = 50, temperature: float = 1.0, seed: int = 0,
+                    batch_size: int = 16, prompt: str = "Tell me a joke.", max_new_tokens: int = 48) -> JokeResult:
+    """Ask for a joke n times (sampling on) and count how many distinct jokes come back."""
+    jokes: list[str] = []
+    for start in range(0, n, batch_size):
+        size = min(batch_size, n - start)
+        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + start)
+        jokes += [c.text.strip() for c in teacher.chat([[{"role": "user", "content": prompt}]] * size, sampling)]
+    normalized = [normalize(j) for j in jokes]
+    counts = Counter(normalized)
+    first_form = {}
+    for joke, key in zip(jokes, normalized, strict=True):
+        first_form.setdefault(key, joke)
+    top = [(first_form[k], c) for k, c in counts.most_common(5)]
+    return JokeResult(jokes, len(counts), near_duplicate_clusters(normalized), top)
