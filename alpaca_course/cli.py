@@ -126,6 +126,64 @@ def cmd_diversity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune the profile's student on a data file; save adapter, model card and train_result.json."""
+    from .data import load_records
+    from .finetune import config_for_profile, train
+    from .profiles import get_profile
+
+    profile = get_profile()
+    changes = {"template": args.template, "train_on_inputs": args.train_on_inputs}
+    if args.steps is not None:
+        changes["max_steps"] = args.steps
+    if args.full:
+        changes["lora"] = False
+    config = config_for_profile(profile, **changes)
+    records = list(load_records(args.data))
+    _, _, result = train(records, args.out, config, student=profile.student, progress=not args.quiet)
+    print(f"trained {result.steps} steps on {result.train_examples} examples in {result.seconds:.0f} s "
+          f"({result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB); "
+          f"skipped as too long: {result.skipped_too_long}")
+    print(f"trainable parameters: {result.trainable_params:,} of {result.total_params:,}")
+    print(f"held-out loss {result.eval_loss_before:.3f} -> {result.eval_loss_after:.3f} "
+          f"(perplexity {result.perplexity_before:.1f} -> {result.perplexity_after:.1f}); saved to {args.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Verifiable-check pass rates, lengths and template adherence of the base model or an adapter."""
+    import json
+
+    from .evaluation import evaluate_model, load_eval_prompts
+    from .profiles import get_profile
+
+    profile = get_profile()
+    prompts = load_eval_prompts(limit=args.n or profile.n_eval_prompts)
+    if args.adapter:
+        from .finetune import load_adapter
+
+        info = json.loads((Path(args.adapter) / "train_result.json").read_text())
+        model, tokenizer = load_adapter(args.adapter, student=info.get("student", "bundled"))
+        template, label = info["config"]["template"], f"adapter {args.adapter}"
+    else:
+        from .models import load_model
+
+        model, tokenizer = load_model(profile.student)
+        template, label = "chat", f"base model ({profile.student})"
+    report = evaluate_model(model, tokenizer, prompts, template, label)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    s = report.scores
+    print(f"{label}, {template} template, {len(prompts)} prompts")
+    print(f"  prompt-level pass rate: strict {s.prompt_strict:.3f}, loose {s.prompt_loose:.3f}")
+    print(f"  check-level pass rate:  strict {s.check_strict:.3f}, loose {s.check_loose:.3f}")
+    print(f"  template adherence (stopped at EOS, no run-on): {report.adherence:.3f}")
+    print("  length: " + ", ".join(f"{k} {v:.1f}" for k, v in report.lengths.items()))
+    print("  by kind (strict): " + ", ".join(f"{k} {v:.2f}" for k, v in s.by_kind.items()))
+    return 0
+
+
 def cmd_course(args: argparse.Namespace) -> int:
     """The main job: check the set-up, then run the pipeline steps that exist, in order."""
     from .profiles import get_profile
@@ -168,6 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     div.add_argument("--n", type=int, help="compare at this N (random subsets); default: all texts")
     div.add_argument("--samples", type=int, default=10, help="subsets drawn when --n is below the file size")
     div.set_defaults(func=cmd_diversity)
+    tr = sub.add_parser("train", help="fine-tune the student (LoRA by default) on a data file")
+    tr.add_argument("--data", required=True, help="JSONL or Alpaca-style JSON")
+    tr.add_argument("--out", required=True, help="folder for the adapter, model card and train_result.json")
+    tr.add_argument("--template", choices=["alpaca", "chat"], default="alpaca")
+    tr.add_argument("--train-on-inputs", action="store_true", help="also train on prompt tokens")
+    tr.add_argument("--steps", type=int, help="optimizer steps (default: the profile's)")
+    tr.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
+    tr.add_argument("--quiet", action="store_true")
+    tr.set_defaults(func=cmd_train)
+    ev = sub.add_parser("evaluate", help="verifiable instruction-following checks, base model or an adapter")
+    ev.add_argument("--adapter", help="a folder written by train (default: the base model)")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--n", type=int, help="how many evaluation prompts (default: the profile's)")
+    ev.set_defaults(func=cmd_evaluate)
     return parser
 
 

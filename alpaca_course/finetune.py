@@ -135,7 +135,7 @@ def lora_config_kwargs(config: FinetuneConfig) -> dict[str, Any]:
             "target_modules": list(config.target_modules), "bias": "none", "task_type": "CAUSAL_LM"}
 
 
-def sft_config_kwargs(config: FinetuneConfig, out_dir: str, dtype: str) -> dict[str, Any]:
+def sft_config_kwargs(config: FinetuneConfig, out_dir: str, dtype: str, device: str = "cpu") -> dict[str, Any]:
     """Keyword arguments for trl.SFTConfig (a test checks each still exists)."""
     return {
         "output_dir": out_dir, "max_steps": config.max_steps if config.max_steps else -1,
@@ -145,7 +145,7 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, dtype: str) -> dict[
         "weight_decay": config.weight_decay, "logging_steps": 1, "save_strategy": "no", "report_to": "none",
         "seed": config.seed, "max_length": config.max_length, "bf16": dtype == "bfloat16",
         "fp16": dtype == "float16", "dataset_kwargs": {"skip_prepare_dataset": True},
-        "remove_unused_columns": False, "disable_tqdm": False,
+        "remove_unused_columns": False, "disable_tqdm": False, "dataloader_pin_memory": device == "cuda",
     }
 
 
@@ -224,8 +224,13 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
 
     Returns (model, tokenizer, result). The model is ready to generate (eval mode).
     """
+    import warnings
+
     import transformers
     from trl import SFTConfig, SFTTrainer
+
+    # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
+    warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
 
     from .models import load_model
     from .profiles import choose_device, choose_dtype
@@ -247,7 +252,7 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
         model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
     trainable, total = count_parameters(model)
     dataset, skipped = build_dataset(tokenizer, records, config)
-    args = SFTConfig(**sft_config_kwargs(config, str(out_dir / "checkpoints"), dtype))
+    args = SFTConfig(**sft_config_kwargs(config, str(out_dir / "checkpoints"), dtype, device))
     args.disable_tqdm = not progress
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          data_collator=PadCollator(tokenizer.pad_token_id))

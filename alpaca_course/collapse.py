@@ -1,0 +1,154 @@
+"""Model collapse: what happens when models learn from their own outputs, generation after generation.
+
+1. The Gaussian toy: fit a mean and a spread to some data, sample new data from the fit, fit again.
+   Replacing the data each time lets estimation errors compound and the spread drifts towards 0;
+   accumulating (keeping the real data and adding the synthetic) keeps it near the truth.
+2. The small-model loop: sample answers from the model, fine-tune it on them, repeat; track how
+   diverse its samples are and its loss on real held-out text that was never generated.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from .data import InstructionRecord
+
+
+def gaussian_collapse(generations: int = 200, n: int = 20, mode: str = "replace", seed: int = 0,
+                      true_mean: float = 0.0, true_std: float = 1.0) -> dict[str, np.ndarray]:
+    """Fitted mean and standard deviation per generation, for 'replace' or 'accumulate'."""
+    if mode not in ("replace", "accumulate"):
+        raise ValueError("mode must be 'replace' or 'accumulate'")
+    rng = np.random.default_rng(seed)
+    data = rng.normal(true_mean, true_std, n)
+    means, stds = [], []
+    for _ in range(generations):
+        mean, std = float(data.mean()), float(data.std(ddof=1))
+        means.append(mean)
+        stds.append(std)
+        fresh = rng.normal(mean, std, n)
+        data = fresh if mode == "replace" else np.concatenate([data, fresh])
+    return {"mean": np.array(means), "std": np.array(stds)}
+
+
+def plot_gaussian(results: dict[str, dict[str, np.ndarray]], true_std: float = 1.0):
+    """Standard deviation per generation for each mode."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for mode, series in results.items():
+        ax.plot(series["std"], label=mode)
+    ax.axhline(true_std, color="grey", linestyle=":", label="true spread")
+    ax.set(xlabel="generation", ylabel="fitted standard deviation", title="The Gaussian toy: replace vs accumulate")
+    ax.legend()
+    return fig
+
+
+@dataclass
+class GenerationStats:
+    """What we track per generation of the self-training loop."""
+
+    generation: int
+    distinct_2: float
+    self_bleu: float
+    mean_words: float
+    held_out_loss: float
+    samples: list[str] = field(default_factory=list)
+
+
+def self_training_loop(instructions: list[str], real_held_out: list[InstructionRecord], generations: int = 3,
+                       config=None, seed: int = 0, max_new_tokens: int = 64, temperature: float = 1.0,
+                       progress: bool = True) -> list[GenerationStats]:
+    """Generation 0 is the bundled model; each next one is its predecessor LoRA-tuned on its own samples.
+
+    Each generation the adapter is merged into the weights, so the next one starts from the result.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tqdm.auto import tqdm
+    from trl import SFTConfig, SFTTrainer
+
+    from .diversity import distinct_n, self_bleu
+    from .finetune import (
+        FinetuneConfig,
+        PadCollator,
+        build_dataset,
+        held_out_loss,
+        lora_config_kwargs,
+        quiet_progress,
+        sft_config_kwargs,
+    )
+    from .models import load_model
+    from .teachers import LocalTeacher, Sampling
+
+    config = config or FinetuneConfig(max_steps=15, max_length=160, learning_rate=5e-4)
+    model, tokenizer = load_model("bundled")
+    stats: list[GenerationStats] = []
+    for generation in tqdm(range(generations + 1), desc="collapse loop", disable=not progress):
+        teacher = LocalTeacher(model, tokenizer)
+        conversations = [[{"role": "user", "content": text}] for text in instructions]
+        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + generation)
+        samples = [c.text.strip() for c in teacher.chat(conversations, sampling)]
+        tokenizer.padding_side = "right"
+        stats.append(GenerationStats(generation, distinct_n(samples, 2), self_bleu(samples),
+                                     float(np.mean([len(s.split()) for s in samples])),
+                                     held_out_loss(model, tokenizer, real_held_out, config), samples))
+        if generation == generations:
+            break
+        records = [InstructionRecord(i, "", s) for i, s in zip(instructions, samples, strict=True) if s]
+        dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
+        peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
+        args = SFTConfig(**sft_config_kwargs(config, "/tmp/alpaca-course-collapse", str(model.dtype).split(".")[-1],
+                                             model.device.type))
+        trainer = SFTTrainer(model=peft_model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                             data_collator=PadCollator(tokenizer.pad_token_id))
+        quiet_progress(trainer, show=False)
+        torch.manual_seed(seed + generation)
+        trainer.train()
+        model = peft_model.merge_and_unload()
+        model.eval()
+    return stats
+
+
+def plot_loop(stats: list[GenerationStats]):
+    """Diversity of samples and loss on real text, per generation."""
+    import matplotlib.pyplot as plt
+
+    gens = [s.generation for s in stats]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    axes[0].plot(gens, [s.distinct_2 for s in stats], "o-")
+    axes[0].set(title="distinct-2 of samples (higher = more varied)", xlabel="generation")
+    axes[1].plot(gens, [s.self_bleu for s in stats], "o-", color="tab:orange")
+    axes[1].set(title="self-BLEU of samples (higher = more alike)", xlabel="generation")
+    axes[2].plot(gens, [s.held_out_loss for s in stats], "o-", color="tab:red")
+    axes[2].set(title="loss on real held-out text", xlabel="generation")
+    for ax in axes:
+        ax.set_xticks(gens)
+    fig.tight_layout()
+    return fig
+
+
+def stats_table(stats: list[GenerationStats]) -> str:
+    """A Markdown table of the tracked quantities."""
+    rows = ["| generation | distinct-2 | self-BLEU-3 | mean words | held-out loss |", "|---|---|---|---|---|"]
+    rows += [f"| {s.generation} | {s.distinct_2:.3f} | {s.self_bleu:.3f} | {s.mean_words:.1f} | {s.held_out_loss:.3f} |"
+             for s in stats]
+    return "\n".join(rows)
+
+
+def default_split(seed: int = 0, n_instructions: int = 40) -> tuple[list[str], list[InstructionRecord]]:
+    """Instructions to sample answers for, and real (human-written) held-out records, from the seed tasks."""
+    from .self_instruct import load_seed_tasks
+
+    seeds = load_seed_tasks()
+    rng = random.Random(seed)
+    rng.shuffle(seeds)
+    return [s.instruction for s in seeds[:n_instructions]], seeds[n_instructions:n_instructions + 40]
+
+
+def as_dicts(stats: list[GenerationStats]) -> list[dict]:
+    """Stats without the samples, for JSON."""
+    return [{k: v for k, v in asdict(s).items() if k != "samples"} for s in stats]

@@ -1,0 +1,228 @@
+"""Evaluation without a judge: held-out loss, verifiable instruction-following checks, side by side.
+
+The checks are our own, in the spirit of IFEval: each prompt carries constraints a program can
+verify (word counts, bullets, JSON, keywords, case, ...). "Strict" applies a check to the
+response as written; "loose" also accepts it after removing markdown asterisks, the first line,
+or the last line (a model that adds "Sure! Here you go:" is not failed for that alone).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_BULLET = re.compile(r"^\s*[-*\u2022]\s+\S", re.MULTILINE)
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
+
+
+def word_count(text: str) -> int:
+    """Words: runs of letters or digits (punctuation does not count)."""
+    return len(re.findall(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*", text))
+
+
+def sentence_count(text: str) -> int:
+    """Sentences: pieces ending in . ! or ? followed by a space or the end (a final unpunctuated piece counts)."""
+    pieces = [p for p in _SENTENCE_END.split(text.strip()) if p.strip()]
+    return len(pieces)
+
+
+def _has_word(text: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", text, flags=re.IGNORECASE) is not None
+
+
+def _json_ok(text: str) -> bool:
+    try:
+        json.loads(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+#: kind -> function(response, arguments) -> passed
+CHECKS: dict[str, Callable[[str, dict], bool]] = {
+    "max_words": lambda r, a: word_count(r) <= a["n"],
+    "min_words": lambda r, a: word_count(r) >= a["n"],
+    "max_sentences": lambda r, a: 0 < sentence_count(r) <= a["n"],
+    "bullets": lambda r, a: len(_BULLET.findall(r)) == a["n"],
+    "numbered": lambda r, a: len(_NUMBERED.findall(r)) == a["n"],
+    "json": lambda r, a: _json_ok(r),
+    "keywords": lambda r, a: all(_has_word(r, w) for w in a["words"]),
+    "forbidden": lambda r, a: not any(_has_word(r, w) for w in a["words"]),
+    "lowercase": lambda r, a: any(c.isalpha() for c in r) and r == r.lower(),
+    "uppercase": lambda r, a: any(c.isalpha() for c in r) and r == r.upper(),
+    "ends_with": lambda r, a: r.strip().endswith(a["phrase"]),
+    "starts_with": lambda r, a: r.strip().startswith(a["phrase"]),
+    "paragraphs": lambda r, a: len([p for p in re.split(r"\n\s*\n", r.strip()) if p.strip()]) == a["n"],
+    "title": lambda r, a: re.search(r"<<[^<>\n]+>>", r) is not None,
+    "no_commas": lambda r, a: "," not in r,
+    "quoted": lambda r, a: len(r.strip()) > 1 and r.strip()[0] == '"' and r.strip()[-1] == '"',
+}
+
+
+def loose_variants(response: str) -> list[str]:
+    """The response, and versions without markdown asterisks, without the first line, without the last line."""
+    lines = response.split("\n")
+    base = [response, "\n".join(lines[1:]).strip(), "\n".join(lines[:-1]).strip(), "\n".join(lines[1:-1]).strip()]
+    return [v for text in base for v in (text, text.replace("*", "")) if v]
+
+
+def check(response: str, spec: dict, loose: bool = False) -> bool:
+    """Does the response satisfy one constraint ({"kind": ..., args})?"""
+    if spec["kind"] not in CHECKS:
+        raise ValueError(f"unknown check kind {spec['kind']!r}; known: {', '.join(sorted(CHECKS))}")
+    variants = loose_variants(response) if loose else [response]
+    return any(CHECKS[spec["kind"]](v, spec) for v in variants)
+
+
+@dataclass
+class EvalPrompt:
+    """A held-out prompt and its verifiable constraints."""
+
+    id: str
+    prompt: str
+    checks: list[dict]
+
+
+def load_eval_prompts(limit: int | None = None) -> list[EvalPrompt]:
+    """The packaged evaluation prompts (written for this course)."""
+    rows = [json.loads(line) for line in (RESOURCES / "eval_prompts.jsonl").read_text().splitlines() if line.strip()]
+    prompts = [EvalPrompt(**row) for row in rows]
+    return prompts[:limit] if limit else prompts
+
+
+@dataclass
+class Scores:
+    """Pass rates over a set of prompts (prompt level: all checks pass; check level: each check)."""
+
+    prompt_strict: float
+    prompt_loose: float
+    check_strict: float
+    check_loose: float
+    by_kind: dict[str, float]
+
+
+def score_responses(prompts: Sequence[EvalPrompt], responses: Sequence[str]) -> Scores:
+    """Strict and loose pass rates for responses to the prompts, in the same order."""
+    strict_all, loose_all, strict_each, loose_each = [], [], [], []
+    kinds: dict[str, list[bool]] = {}
+    for prompt, response in zip(prompts, responses, strict=True):
+        strict = [check(response, c) for c in prompt.checks]
+        loose = [check(response, c, loose=True) for c in prompt.checks]
+        strict_all.append(all(strict))
+        loose_all.append(all(loose))
+        strict_each += strict
+        loose_each += loose
+        for c, ok in zip(prompt.checks, strict, strict=True):
+            kinds.setdefault(c["kind"], []).append(ok)
+
+    def rate(xs):
+        return sum(xs) / len(xs) if xs else 0.0
+
+    return Scores(rate(strict_all), rate(loose_all), rate(strict_each), rate(loose_each),
+                  {k: rate(v) for k, v in sorted(kinds.items())})
+
+
+def length_stats(texts: Sequence[str]) -> dict[str, float]:
+    """Mean, median and max length in words."""
+    counts = [word_count(t) for t in texts] or [0]
+    return {"mean_words": statistics.mean(counts), "median_words": statistics.median(counts), "max_words": max(counts)}
+
+
+def template_adherence(texts: Sequence[str], stopped: Sequence[bool]) -> float:
+    """Share of responses that ended by themselves (EOS) and did not run on into a new '### ' block."""
+    ok = [s and "### " not in t for t, s in zip(texts, stopped, strict=True)]
+    return sum(ok) / len(ok) if ok else 0.0
+
+
+def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "chat", max_new_tokens: int = 160,
+            batch_size: int = 8) -> tuple[list[str], list[bool]]:
+    """Greedy responses to the prompts with the given template; and whether each stopped at EOS."""
+    from .data import InstructionRecord
+    from .teachers import LocalTeacher, Sampling
+    from .templates import alpaca_prompt
+
+    teacher = LocalTeacher(model, tokenizer, name="student")
+    sampling = Sampling(max_new_tokens=max_new_tokens, temperature=0)
+    texts, stopped = [], []
+    for start in range(0, len(prompts), batch_size):
+        chunk = prompts[start:start + batch_size]
+        if template == "alpaca":
+            out = teacher.complete([alpaca_prompt(p.prompt) for p in chunk], sampling)
+        else:
+            out = teacher.chat([[{"role": "user", "content": InstructionRecord(p.prompt).instruction}]
+                                for p in chunk], sampling)
+        texts += [c.text.strip() for c in out]
+        stopped += [c.finish_reason == "stop" for c in out]
+    return texts, stopped
+
+
+@dataclass
+class EvalReport:
+    """One model's results on the evaluation prompts."""
+
+    label: str
+    template: str
+    scores: Scores
+    lengths: dict[str, float]
+    adherence: float
+    responses: list[str]
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON (responses included)."""
+        return {"label": self.label, "template": self.template, "prompt_strict": self.scores.prompt_strict,
+                "prompt_loose": self.scores.prompt_loose, "check_strict": self.scores.check_strict,
+                "check_loose": self.scores.check_loose, "by_kind": self.scores.by_kind, **self.lengths,
+                "template_adherence": self.adherence, "responses": self.responses}
+
+
+def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str) -> EvalReport:
+    """Respond to every prompt and score the responses."""
+    texts, stopped = respond(model, tokenizer, prompts, template)
+    return EvalReport(label, template, score_responses(prompts, texts), length_stats(texts),
+                      template_adherence(texts, stopped), texts)
+
+
+def side_by_side(prompts: Sequence[EvalPrompt], before: EvalReport, after: EvalReport, width: int = 60) -> str:
+    """A plain-text table: prompt, response before, response after, and the strict verdict of each."""
+    rows = []
+    for p, a, b in zip(prompts, before.responses, after.responses, strict=True):
+        verdict_a = all(check(a, c) for c in p.checks)
+        verdict_b = all(check(b, c) for c in p.checks)
+        rows.append(f"* {p.prompt[:width]}\n    before [{'pass' if verdict_a else 'fail'}]: {a[:width]!r}"
+                    f"\n    after  [{'pass' if verdict_b else 'fail'}]: {b[:width]!r}")
+    return "\n".join(rows)
+
+
+# --- an optional pairwise judge (labelled as local, never a leaderboard number) --------------------------
+
+JUDGE_PROMPT = ("Which response follows the instruction better? Answer with the single letter A or B.\n\n"
+                "Instruction: {instruction}\n\nResponse A: {a}\n\nResponse B: {b}\n\nBetter response:")
+
+
+def pairwise_judge(judge, instruction: str, first: str, second: str) -> float:
+    """Win score of `first` over `second` from a judge teacher, asked twice with the order swapped.
+
+    1.0: first wins both orders; 0.0: second wins both; 0.5: the judge disagreed with itself (a tie).
+    A small local judge mostly rewards length and style; report it as "local judge", never as AlpacaEval.
+    """
+    from .teachers import Sampling
+
+    greedy = Sampling(max_new_tokens=2, temperature=0)
+    ask = [[{"role": "user", "content": JUDGE_PROMPT.format(instruction=instruction, a=a, b=b)}]
+           for a, b in ((first, second), (second, first))]
+    answers = [c.text.strip().upper()[:1] for c in judge.chat(ask, greedy)]
+    first_wins = (answers[0] == "A") + (answers[1] == "B")
+    second_wins = (answers[0] == "B") + (answers[1] == "A")
+    return 0.5 + 0.25 * (first_wins - second_wins)
+
+
+def win_rate(scores: Sequence[float]) -> float:
+    """Mean of pairwise scores, where ties count as half a win."""
+    return sum(scores) / len(scores) if scores else 0.0

@@ -1,0 +1,89 @@
+import pytest
+
+from alpaca_course.evaluation import (
+    CHECKS,
+    check,
+    load_eval_prompts,
+    pairwise_judge,
+    score_responses,
+    sentence_count,
+    template_adherence,
+    win_rate,
+    word_count,
+)
+
+# kind -> (arguments, a passing response, a failing response)
+CASES = {
+    "max_words": ({"n": 5}, "One two three four five.", "One two three four five six."),
+    "min_words": ({"n": 4}, "This has four words.", "Too short."),
+    "max_sentences": ({"n": 2}, "First one. Second one!", "One. Two. Three?"),
+    "bullets": ({"n": 3}, "- a\n- b\n* c", "- a\n- b"),
+    "numbered": ({"n": 2}, "1. Rome\n2) Paris", "1. Rome\n2. Paris\n3. Oslo"),
+    "json": ({}, '{"city": "Tokyo"}', "city: Tokyo"),
+    "keywords": ({"words": ["leaves", "harvest"]}, "Leaves fall at harvest time.", "Leaves fall."),
+    "forbidden": ({"words": ["blue"]}, "The sea is deep and wide.", "The sea is Blue."),
+    "lowercase": ({}, "all quiet here.", "All quiet here."),
+    "uppercase": ({}, "CAUTION: WET FLOOR!", "Caution: WET FLOOR!"),
+    "ends_with": ({"phrase": "The end."}, "They found it. The end.", "The end. They found it."),
+    "starts_with": ({"phrase": "Dear friend,"}, "Dear friend, thank you!", "Hi, dear friend, thanks!"),
+    "paragraphs": ({"n": 2}, "One para.\n\nTwo para.", "One para.\nStill one."),
+    "title": ({}, "<<Rain>>\nDrops fall.", "Rain\nDrops fall."),
+    "no_commas": ({}, "Boil water then pour it", "Boil water, then pour it"),
+    "quoted": ({}, '"Summer, because it is warm."', "Summer, because it is warm."),
+}
+
+
+def test_every_kind_has_a_case():
+    assert set(CASES) == set(CHECKS) and len(CHECKS) >= 12
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_check_passes_and_fails(kind):
+    args, good, bad = CASES[kind]
+    spec = {"kind": kind, **args}
+    assert check(good, spec), good
+    assert not check(bad, spec), bad
+
+
+def test_loose_forgives_a_chatty_first_line_and_markdown():
+    spec = {"kind": "starts_with", "phrase": "Step 1:"}
+    response = "Sure! Here is how:\nStep 1: dig a hole."
+    assert not check(response, spec) and check(response, spec, loose=True)
+    assert check("**all lowercase**", {"kind": "lowercase"}, loose=True)
+
+
+def test_counting_helpers():
+    assert word_count("It's a well-known fact, isn't it?") == 6
+    assert sentence_count("One. Two! Three? four") == 4
+
+
+def test_unknown_kind_is_named():
+    with pytest.raises(ValueError, match="unknown check kind 'rhymes'"):
+        check("x", {"kind": "rhymes"})
+
+
+def test_packaged_prompts_cover_the_kinds():
+    prompts = load_eval_prompts()
+    assert len(prompts) >= 60
+    kinds = {c["kind"] for p in prompts for c in p.checks}
+    assert kinds == set(CHECKS)
+
+
+def test_scoring_and_adherence():
+    prompts = load_eval_prompts(limit=2)
+    scores = score_responses(prompts, ["A lighthouse glows.", "too short"])
+    assert scores.prompt_strict == 0.5 and scores.check_strict == 0.5
+    assert template_adherence(["ok", "ok ### Instruction: more"], [True, True]) == 0.5
+    assert template_adherence(["ok"], [False]) == 0.0
+
+
+def test_pairwise_judge_swaps_positions():
+    class AlwaysA:
+        def chat(self, conversations, sampling):
+            from alpaca_course.teachers import Completion
+
+            return [Completion("A", 1, 1, "stop") for _ in conversations]
+
+    # A judge that always says "A" prefers whatever comes first: swapping exposes it as a tie.
+    assert pairwise_judge(AlwaysA(), "Say hi.", "hi", "hello") == 0.5
+    assert win_rate([1.0, 0.5, 0.0, 0.5]) == 0.5
