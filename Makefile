@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml alpaca_course/versions.py tools/install.py
 install: $(STAMP)
 
 course: $(STAMP)
-	$(BIN)/python -m alpaca_course course
+	ALPACA_COURSE_PROFILE=$${ALPACA_COURSE_PROFILE:-cpu} $(BIN)/python -m alpaca_course course
 
 doctor: $(STAMP)
 	$(BIN)/python -m alpaca_course doctor
@@ -24,7 +24,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check alpaca_course tests tools benchmarks
 
 test: lint
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick $(BIN)/python -m pytest -q
+	rm -rf build/test-workspace
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick ALPACA_COURSE_WORKSPACE=$(CURDIR)/build/test-workspace \
+	  $(BIN)/python -m pytest -q tests lessons --nbval-lax --nbval-current-env
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab lessons

@@ -186,16 +186,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_course(args: argparse.Namespace) -> int:
     """The main job: check the set-up, then run the pipeline steps that exist, in order."""
+    from .course import lesson_paths, run_course
     from .profiles import get_profile
 
     status = cmd_doctor(argparse.Namespace(prompt=DEFAULT_PROMPT, max_new_tokens=60))
     if status:
         return status
+    if lesson_paths() and not args.pipeline_only:
+        print("\n== running every lesson, headless ==")
+        return 1 if run_course(only=args.only) else 0
     out = Path(args.workspace) / "generated.jsonl"
     n = min(get_profile().n_generate, args.n)
     print(f"\n== first generation: {n} examples into {out} ==")
-    return cmd_generate(argparse.Namespace(n=n, out=str(out), seed=0, teacher=None, preset="alpaca", style=None,
-                                           quiet=False))
+    status = cmd_generate(argparse.Namespace(n=n, out=str(out), seed=0, teacher=None, preset="alpaca", style=None,
+                                             quiet=False))
+    if status:
+        return status
+    print(f"\n== diversity of what was generated ({out}) ==")
+    return cmd_diversity(argparse.Namespace(file=str(out), json=False, field="instruction", n=None, samples=10))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
     course = sub.add_parser("course", help="run the whole course headless (what `make course` does)")
     course.add_argument("--workspace", default="workspace")
-    course.add_argument("--n", type=int, default=32, help="examples for the first generation")
+    course.add_argument("--n", type=int, default=32, help="examples for the first generation (--pipeline-only)")
+    course.add_argument("--only", nargs="*", help="lesson number prefixes to run, e.g. 02 03")
+    course.add_argument("--pipeline-only", action="store_true",
+                        help="skip the notebooks: doctor, a first generation and its diversity panel")
     course.set_defaults(func=cmd_course)
     gen = sub.add_parser("generate", help="generate instruction data (appends to --out and resumes)")
     gen.add_argument("--n", type=int, required=True, help="how many records the file should hold")

@@ -167,18 +167,35 @@ def cosine_gram(vectors: np.ndarray) -> np.ndarray:
     return unit @ unit.T
 
 
+def count_cosine_gram(counts: Sequence[Counter]) -> np.ndarray:
+    """Cosine similarity of count vectors given as Counters, without building the full vocabulary matrix.
+
+    Only features that occur in two or more texts can make two texts similar, so the dense matrix
+    holds just those columns; each text's own norm comes from all its counts.
+    """
+    n = len(counts)
+    document_frequency = Counter(g for c in counts for g in c)
+    shared = {g: j for j, g in enumerate(g for g, df in document_frequency.items() if df > 1)}
+    matrix = np.zeros((n, max(1, len(shared))))
+    for i, c in enumerate(counts):
+        for g, value in c.items():
+            if g in shared:
+                matrix[i, shared[g]] = value
+    gram = matrix @ matrix.T
+    squares = np.array([float(sum(v * v for v in c.values())) for c in counts])
+    np.fill_diagonal(gram, squares)
+    norms = np.sqrt(squares)
+    scale = np.outer(norms, norms)
+    return np.divide(gram, scale, out=np.zeros_like(gram), where=scale > 0)
+
+
 def ngram_vendi(texts: Sequence[str], ns: Sequence[int] = (1, 2, 3, 4), q: float = 1,
                 tokenizer: Callable[[str], list[str]] = words) -> float:
     """Vendi score of the mean cosine similarity of n-gram count vectors over the given n."""
     K = np.zeros((len(texts), len(texts)))
+    tokens = [tokenizer(t) for t in texts]
     for n in ns:
-        counts = [Counter(ngrams(tokenizer(t), n)) for t in texts]
-        vocab = {g: j for j, g in enumerate({g for c in counts for g in c})}
-        vectors = np.zeros((len(texts), max(1, len(vocab))))
-        for i, c in enumerate(counts):
-            for g, value in c.items():
-                vectors[i, vocab[g]] = value
-        gram = cosine_gram(vectors)
+        gram = count_cosine_gram([Counter(ngrams(tok, n)) for tok in tokens])
         np.fill_diagonal(gram, 1.0)  # a text too short for n-grams is still identical to itself
         K += gram / len(ns)
     return vendi_score(K, q)

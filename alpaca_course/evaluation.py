@@ -190,9 +190,11 @@ def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: st
 
 
 def side_by_side(prompts: Sequence[EvalPrompt], before: EvalReport, after: EvalReport, width: int = 60) -> str:
-    """A plain-text table: prompt, response before, response after, and the strict verdict of each."""
+    """A plain-text table: prompt, response before, response after, and the strict verdict of each.
+
+    `prompts` may be the first few of the prompts the reports answered."""
     rows = []
-    for p, a, b in zip(prompts, before.responses, after.responses, strict=True):
+    for p, a, b in zip(prompts, before.responses[:len(prompts)], after.responses[:len(prompts)], strict=True):
         verdict_a = all(check(a, c) for c in p.checks)
         verdict_b = all(check(b, c) for c in p.checks)
         rows.append(f"* {p.prompt[:width]}\n    before [{'pass' if verdict_a else 'fail'}]: {a[:width]!r}"

@@ -103,13 +103,16 @@ def f_matrix(lcs: np.ndarray, target_lens: np.ndarray, prediction_lens: np.ndarr
     """
     t = np.maximum(target_lens, 1).astype(np.float64)[:, None]
     p = np.maximum(prediction_lens, 1).astype(np.float64)[None, :]
+    matched = lcs > 0
     lcs = lcs.astype(np.float64)
     precision = lcs / p
-    recall = lcs / t
+    recall = np.divide(lcs, t, out=lcs)  # reuse the buffer
     total = precision + recall
     precision *= recall
     precision *= 2
-    return np.divide(precision, total, out=np.zeros_like(total), where=lcs > 0)
+    np.divide(precision, total, out=precision, where=matched)
+    precision[~matched] = 0.0
+    return precision
 
 
 def lcs_matrix(targets: Sequence[str], predictions: Sequence[str], workers: int = -1) -> np.ndarray:

@@ -10,12 +10,14 @@ model (chat template) and of the adapter (Alpaca template) on the profile's eval
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from pathlib import Path
 
 from common import record
 
-from alpaca_course.collapse import default_split, self_training_loop, stats_table
+from alpaca_course.collapse import as_dicts, default_split, plot_loop, self_training_loop, stats_table
 from alpaca_course.data import load_records
 from alpaca_course.evaluation import evaluate_model, load_eval_prompts
 from alpaca_course.finetune import config_for_profile, train
@@ -61,7 +63,9 @@ def main() -> None:
         stats = self_training_loop(instructions, real, generations=args.collapse_generations, progress=False)
         lines += ["", f"Collapse loop, {args.collapse_generations} generations on {len(instructions)} instructions, "
                   f"real held-out text = {len(real)} seed tasks: **{(time.perf_counter() - started) / 60:.1f} min**", "",
-                  stats_table(stats)]
+                  stats_table(stats), "", "Plot: benchmarks/collapse_loop.png"]
+        plot_loop(stats).savefig(Path(__file__).with_name("collapse_loop.png"), dpi=80)
+        Path(__file__).with_name("collapse_loop.json").write_text(json.dumps(as_dicts(stats), indent=1))
     record("Fine-tuning, evaluation and collapse on the cpu profile", lines)
 
 

@@ -26,14 +26,6 @@ from alpaca_course.self_instruct import (
 from alpaca_course.teachers import LocalTeacher, Sampling
 
 
-def tokens_per_second(teacher: LocalTeacher, prompts: list[str], batch: int, sampling: Sampling) -> float:
-    """Generated tokens per second when prompts go `batch` at a time."""
-    started, tokens = time.perf_counter(), 0
-    for i in range(0, len(prompts), batch):
-        tokens += sum(c.completion_tokens for c in teacher.complete(prompts[i:i + batch], sampling))
-    return tokens / (time.perf_counter() - started)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200, help="records for the end-to-end run (0: skip it)")
@@ -48,14 +40,24 @@ def main() -> None:
     lines = [f"- Bundled model load from the safetensors cache (libraries already imported): **{load_s:.1f} s**"]
 
     seeds = load_seed_tasks()
-    prompts = [encode_prompt(seeds[i:i + 3]) for i in range(0, 48, 3)]  # 16 different prompts
-    sampling = Sampling(max_new_tokens=48, temperature=0.7, top_p=0.9, seed=1)
+    workloads = {  # name: (inputs, new tokens, chat?)
+        "answers (short chat turns, 96 new tokens)": ([[{"role": "user", "content": s.instruction}] for s in seeds[:32]], 96, True),
+        "instructions (long list prompts, 48 new tokens)": ([encode_prompt(seeds[i:i + 3]) for i in range(0, 96, 3)], 48, False),
+    }
     for dtype in ("float32", "bfloat16"):
         teacher = LocalTeacher.load("bundled", device="cpu", dtype=dtype)
-        one = tokens_per_second(teacher, prompts[:4], 1, sampling)
-        many = tokens_per_second(teacher, prompts, 16, sampling)
-        lines.append(f"- Generation, {dtype}: one prompt at a time {one:.1f} tok/s; batch of 16 {many:.1f} tok/s; "
-                     f"**{many / one:.1f}x**")
+        for name, (inputs, new_tokens, chat) in workloads.items():
+            sampling = Sampling(max_new_tokens=new_tokens, temperature=0.7, top_p=0.9, seed=1)
+            rates = {}
+            for batch, count in ((1, 4), (16, 32), (32, 32)):
+                started, tokens = time.perf_counter(), 0
+                for i in range(0, count, batch):
+                    chunk = inputs[i:i + batch]
+                    out = teacher.chat(chunk, sampling) if chat else teacher.complete(chunk, sampling)
+                    tokens += sum(c.completion_tokens for c in out)
+                rates[batch] = tokens / (time.perf_counter() - started)
+            lines.append(f"- {dtype}, {name}: one at a time {rates[1]:.1f} tok/s; batch 16 {rates[16]:.1f} "
+                         f"(**{rates[16] / rates[1]:.1f}x**); batch 32 {rates[32]:.1f} (**{rates[32] / rates[1]:.1f}x**)")
 
     if args.n:
         profile = get_profile("cpu")

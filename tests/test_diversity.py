@@ -94,3 +94,13 @@ def test_embeddings_from_the_bundled_model(teacher):
     similarity = d.cosine_gram(vectors)
     assert similarity[0, 1] > similarity[0, 2]
     assert 1 <= d.embedding_vendi(vectors) <= 3
+
+
+def test_shared_feature_gram_equals_dense_cosine():
+    from collections import Counter
+
+    texts = ["the cat sat", "the dog sat down", "a bird", "cat cat dog", ""]
+    counts = [Counter(d.words(t)) for t in texts]
+    vocab = sorted({w for c in counts for w in c})
+    dense = np.array([[c[w] for w in vocab] for c in counts], dtype=float)
+    assert np.allclose(d.count_cosine_gram(counts), d.cosine_gram(dense), atol=1e-12)

@@ -1,0 +1,51 @@
+"""The course workspace: where lessons leave artefacts for later lessons (data in 02, an adapter in 04).
+
+Every lesson still runs alone: when an artefact it needs is missing, a small one is made on the spot.
+The folder is $ALPACA_COURSE_WORKSPACE, else `workspace/` at the repository root (or the current folder).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def workspace_dir() -> Path:
+    """The workspace folder (created if needed)."""
+    if os.environ.get("ALPACA_COURSE_WORKSPACE"):
+        folder = Path(os.environ["ALPACA_COURSE_WORKSPACE"])
+    else:
+        here = Path.cwd()
+        root = next((p for p in (here, *here.parents) if (p / "pyproject.toml").exists()), here)
+        folder = root / "workspace"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def generated_data(profile, minimum: int | None = None, teacher=None) -> Path:
+    """workspace/generated.jsonl, generated (or topped up) so it holds at least `minimum` records."""
+    from .data import read_jsonl
+    from .self_instruct import generate, settings_for_profile
+    from .teachers import LocalTeacher
+
+    path = workspace_dir() / "generated.jsonl"
+    needed = minimum or profile.n_generate
+    have = len(read_jsonl(path)) if path.exists() else 0
+    if have < needed:
+        print(f"{path.name} has {have} records; generating up to {needed} (lesson 02 makes the full set)")
+        teacher = teacher or LocalTeacher.load(profile.teacher)
+        generate(teacher, needed, path, seed=0, settings=settings_for_profile(profile, teacher=teacher.name))
+    return path
+
+
+def adapter(profile, data: Path | None = None) -> Path:
+    """workspace/adapter, trained on the generated data if it is not there yet."""
+    from .data import read_jsonl
+    from .finetune import config_for_profile, train
+
+    folder = workspace_dir() / "adapter"
+    if not (folder / "train_result.json").exists():
+        print("no adapter in the workspace yet; training one (lesson 04 explains every step)")
+        records = list(read_jsonl(data or generated_data(profile)))
+        train(records, folder, config_for_profile(profile), student=profile.student)
+    return folder
