@@ -2,16 +2,15 @@ import socket
 import urllib.request
 
 import pytest
-from conftest import NetworkBlocked
 
 
 def test_outside_connections_are_refused():
-    with pytest.raises(NetworkBlocked):
+    with pytest.raises(RuntimeError, match="may not reach the network"):  # conftest.NetworkBlocked
         socket.create_connection(("93.184.216.34", 80), timeout=1)
 
 
 def test_name_lookups_are_refused():
-    with pytest.raises((NetworkBlocked, OSError)):
+    with pytest.raises((RuntimeError, OSError)):
         urllib.request.urlopen("https://huggingface.co", timeout=1)
 
 
