@@ -5,7 +5,7 @@ import pytest
 
 
 def test_outside_connections_are_refused():
-    with pytest.raises(RuntimeError, match="may not reach the network"):  # conftest.NetworkBlocked
+    with pytest.raises(RuntimeError, match="tests may not (reach|resolve)"):  # conftest.NetworkBlocked
         socket.create_connection(("93.184.216.34", 80), timeout=1)
 
 
