@@ -184,6 +184,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    """Write a Hugging Face dataset card for a generated file (warnings about the teacher's terms on stderr)."""
+    from .data import DataError
+    from .provenance import check_terms, dataset_card, read_front_matter
+
+    if not Path(args.file).exists():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 2
+    try:
+        card = dataset_card(args.file, teacher=args.teacher, license=args.license, intended_use=args.use,
+                            diversity=not args.no_diversity)
+    except (DataError, ValueError) as err:
+        print(f"card: {err}", file=sys.stderr)
+        return 2
+    teacher = read_front_matter(card)["generation"]["source_model"]
+    for warning in check_terms(teacher, args.use):
+        print(f"WARNING: {warning.message}", file=sys.stderr)
+    if args.out:
+        Path(args.out).write_text(card, encoding="utf-8")
+        print(f"dataset card written to {args.out}")
+    else:
+        print(card, end="")
+    return 0
+
+
 def cmd_course(args: argparse.Namespace) -> int:
     """The main job: check the set-up, then run the pipeline steps that exist, in order."""
     from .course import lesson_paths, run_course
@@ -251,6 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--n", type=int, help="how many evaluation prompts (default: the profile's)")
     ev.set_defaults(func=cmd_evaluate)
+    card = sub.add_parser("card", help="a dataset card (HF format, YAML metadata) for a generated file")
+    card.add_argument("file", help="JSONL or Alpaca-style JSON; its FILE.run.json supplies the provenance")
+    card.add_argument("--out", help="write the card here (default: print it)")
+    card.add_argument("--teacher", help="the model that wrote the data (default: from the run log)")
+    card.add_argument("--license", default="other", help="a Hub licence id, e.g. cc-by-nc-4.0 (default: other)")
+    card.add_argument("--use", choices=["research", "commercial", "competing-model"], default="research",
+                      help="what you intend to do with the data; the terms check compares against it")
+    card.add_argument("--no-diversity", action="store_true", help="skip the diversity panel")
+    card.set_defaults(func=cmd_card)
     return parser
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -69,18 +70,9 @@ def self_training_loop(instructions: list[str], real_held_out: list[InstructionR
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm.auto import tqdm
-    from trl import SFTConfig, SFTTrainer
 
     from .diversity import distinct_n, self_bleu
-    from .finetune import (
-        FinetuneConfig,
-        PadCollator,
-        build_dataset,
-        held_out_loss,
-        lora_config_kwargs,
-        quiet_progress,
-        sft_config_kwargs,
-    )
+    from .finetune import FinetuneConfig, build_dataset, fit, held_out_loss, lora_config_kwargs
     from .models import load_model
     from .teachers import LocalTeacher, Sampling
 
@@ -101,13 +93,9 @@ def self_training_loop(instructions: list[str], real_held_out: list[InstructionR
         records = [InstructionRecord(i, "", s) for i, s in zip(instructions, samples, strict=True) if s]
         dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
         peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
-        args = SFTConfig(**sft_config_kwargs(config, "/tmp/alpaca-course-collapse", str(model.dtype).split(".")[-1],
-                                             model.device.type))
-        trainer = SFTTrainer(model=peft_model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             data_collator=PadCollator(tokenizer.pad_token_id))
-        quiet_progress(trainer, show=False)
         torch.manual_seed(seed + generation)
-        trainer.train()
+        with tempfile.TemporaryDirectory() as scratch:
+            fit(peft_model, tokenizer, dataset, config, scratch, progress=False)
         model = peft_model.merge_and_unload()
         model.eval()
     return stats

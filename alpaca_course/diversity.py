@@ -81,15 +81,16 @@ def self_repetition(texts: Sequence[str], n: int = 4) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def _sentence_bleu(hyp: list[str], max_ref_counts: list[Counter], ref_lengths: Sequence[int], order: int) -> float:
-    """BLEU of one hypothesis given clipped reference counts per n (NLTK's method-1 smoothing)."""
+def _sentence_bleu(hyp: list[str], ref_count: Callable[[int, tuple], int], ref_lengths: Sequence[int],
+                   order: int) -> float:
+    """BLEU of one hypothesis; ref_count(n, gram) is the gram's largest count in any reference (NLTK method 1)."""
     if not hyp:
         return 0.0
     log_sum = 0.0
     for n in range(1, order + 1):
         counts = Counter(ngrams(hyp, n))
         total = max(1, sum(counts.values()))
-        matched = sum(min(c, max_ref_counts[n - 1].get(g, 0)) for g, c in counts.items())
+        matched = sum(min(c, ref_count(n, g)) for g, c in counts.items())
         if n == 1 and matched == 0:
             return 0.0
         precision = matched / total if matched else 0.1 / total
@@ -123,22 +124,14 @@ def self_bleu(texts: Sequence[str], order: int = 3, max_texts: int | None = 500,
     lengths = [len(t) for t in tokens]
     scores = []
     for i, tok in enumerate(tokens):
-        refs = []
-        for n in range(order):
-            refs.append(_OthersMax(best[n], i))
-        scores.append(_sentence_bleu(tok, refs, lengths[:i] + lengths[i + 1:], order))
+
+        def others_max(n: int, gram: tuple, me: int = i) -> int:
+            """The gram's largest count in any text except text `me`."""
+            top, owner, second = best[n - 1].get(gram, (0, -1, 0))
+            return second if owner == me else top
+
+        scores.append(_sentence_bleu(tok, others_max, lengths[:i] + lengths[i + 1:], order))
     return sum(scores) / len(scores)
-
-
-class _OthersMax:
-    """Dict-like view: for an n-gram, its largest count in any text except `me`."""
-
-    def __init__(self, table: dict, me: int):
-        self.table, self.me = table, me
-
-    def get(self, gram, default=0):
-        top, owner, second = self.table.get(gram, (default, -1, default))
-        return second if owner == self.me else top
 
 
 def vendi_score(K: np.ndarray, q: float = 1) -> float:

@@ -227,7 +227,6 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
     import warnings
 
     import transformers
-    from trl import SFTConfig, SFTTrainer
 
     # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
     warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
@@ -252,13 +251,8 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
         model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
     trainable, total = count_parameters(model)
     dataset, skipped = build_dataset(tokenizer, records, config)
-    args = SFTConfig(**sft_config_kwargs(config, str(out_dir / "checkpoints"), dtype, device))
-    args.disable_tqdm = not progress
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         data_collator=PadCollator(tokenizer.pad_token_id))
-    quiet_progress(trainer, progress)
     started = time.perf_counter()
-    trainer.train()
+    trainer = fit(model, tokenizer, dataset, config, str(out_dir / "checkpoints"), progress)
     seconds = time.perf_counter() - started
     steps = trainer.state.global_step
     tokens_seen = steps * config.batch_size * config.gradient_accumulation_steps * (
@@ -270,6 +264,20 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
                          steps, seconds, tokens_seen / seconds, peak_memory_mb(), eval_before, eval_after, losses)
     save(model, tokenizer, out_dir, result, student)
     return model, tokenizer, result
+
+
+def fit(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True):
+    """Run TRL's SFTTrainer on a tokenized dataset (one bar, no printed dicts); returns the trainer."""
+    from trl import SFTConfig, SFTTrainer
+
+    dtype = str(next(model.parameters()).dtype).split(".")[-1]
+    args = SFTConfig(**sft_config_kwargs(config, out_dir, dtype, next(model.parameters()).device.type))
+    args.disable_tqdm = not progress
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         data_collator=PadCollator(tokenizer.pad_token_id))
+    quiet_progress(trainer, progress)
+    trainer.train()
+    return trainer
 
 
 def quiet_progress(trainer, show: bool) -> None:

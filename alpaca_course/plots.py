@@ -101,3 +101,37 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float], eval_points: Mappi
     ax.set(xlabel="step", ylabel="loss", title="Training curve")
     ax.legend()
     return fig
+
+
+def timeline(events: Sequence[tuple[str, str, str, str]], title: str = "Training on outputs: a dated timeline"):
+    """Events (ISO date, label, source key, track): one row per event in date order, coloured by track.
+
+    A date of only year and month ("2025-01") is drawn mid-month.
+    """
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    rows = sorted(events, key=lambda e: e[0] if len(e[0]) == 10 else f"{e[0]}-15")
+    tracks = list(dict.fromkeys(track for *_, track in rows))
+    colors = dict(zip(tracks, plt.get_cmap("tab10").colors, strict=False))
+    fig, ax = _figure(10, 0.9 + 0.32 * len(rows))
+    days = [dt.date.fromisoformat(d if len(d) == 10 else f"{d}-15") for d, *_ in rows]
+    middle = days[0] + (days[-1] - days[0]) / 2
+    for y, (day, (_, label, source, track)) in enumerate(zip(days, rows, strict=True)):
+        ax.scatter([day], [y], color=colors[track], s=36, zorder=3, label=track if track in tracks else None)
+        tracks = [t for t in tracks if t != track]  # each track in the legend once
+        right = day < middle
+        ax.annotate(f"{label} [{source}]", (day, y), xytext=(8 if right else -8, 0), textcoords="offset points",
+                    ha="left" if right else "right", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.grid(axis="x", color="0.9")
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

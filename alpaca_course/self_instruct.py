@@ -262,10 +262,7 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
     log = RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed)
     if log_path.exists() and existing:
         log = RunLog(**json.loads(log_path.read_text()))
-    funnel = Funnel()
-    if log.funnel:
-        funnel.entered, funnel.removed = log.funnel["entered"], dict(log.funnel["removed"])
-    funnel.removed.setdefault(EMPTY_OUTPUT, 0)
+    funnel = funnel_from_log(log)
     pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
                          threshold=settings.rouge_threshold)
     batch = 1 + max((r.meta.get("batch", -1) for r in existing), default=-1)
@@ -330,7 +327,9 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
 def funnel_from_log(log: RunLog) -> Funnel:
     """The funnel counts stored in a run log."""
     funnel = Funnel()
-    funnel.entered, funnel.removed = log.funnel.get("entered", 0), dict(log.funnel.get("removed", {}))
+    funnel.entered = log.funnel.get("entered", 0)
+    funnel.removed.update(log.funnel.get("removed", {}))
+    funnel.removed.setdefault(EMPTY_OUTPUT, 0)
     return funnel
 
 

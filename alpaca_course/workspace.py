@@ -49,3 +49,21 @@ def adapter(profile, data: Path | None = None) -> Path:
         records = list(read_jsonl(data or generated_data(profile)))
         train(records, folder, config_for_profile(profile), student=profile.student)
     return folder
+
+
+def save_result(name: str, data) -> Path:
+    """Keep a lesson's measurements as workspace/results/NAME.json, for later lessons to cite."""
+    import json
+
+    path = workspace_dir() / "results" / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return path
+
+
+def load_result(name: str):
+    """A result saved by an earlier lesson, or None when that lesson has not run in this workspace."""
+    import json
+
+    path = workspace_dir() / "results" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
