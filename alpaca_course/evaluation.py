@@ -142,7 +142,7 @@ def template_adherence(texts: Sequence[str], stopped: Sequence[bool]) -> float:
 
 
 def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "chat", max_new_tokens: int = 160,
-            batch_size: int = 8) -> tuple[list[str], list[bool]]:
+            batch_size: int = 16) -> tuple[list[str], list[bool]]:
     """Greedy responses to the prompts with the given template; and whether each stopped at EOS."""
     from .data import InstructionRecord
     from .teachers import LocalTeacher, Sampling
