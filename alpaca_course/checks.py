@@ -468,31 +468,46 @@ def check_count_lora_params(fn: Callable[[dict, int, Sequence[str], int], int]) 
                      diagnose=diagnose)
 
 
+def _call(task: str, fn: Callable, args: tuple, hint: str,
+          explain: Callable[[Exception], str | None] | None = None) -> tuple[Any, Feedback | None]:
+    """Call the learner's function once: (result, None), or (None, feedback) for a stub or an error."""
+    try:
+        value = fn(*args)
+    except NotImplementedError:
+        return None, _stub(task)
+    except Exception as err:  # report whatever the learner's code raised
+        message = (explain(err) if explain else None) or f"raised {type(err).__name__}: {err}"
+        return None, Feedback(task, False, True, message, hint)
+    if value is None or value is Ellipsis:
+        return None, _stub(task)
+    return value, None
+
+
+def _fields(task: str, rows: list[tuple[str, Any, Any]], hint: str, done: str) -> Feedback:
+    """Compare (field, got, wanted) rows; the first mismatch is the message."""
+    for name, got, want in rows:
+        if got != want:
+            return Feedback(task, False, True, f"{name} is {got!r}, expected {want!r}", hint)
+    return Feedback(task, True, True, done)
+
+
 def check_lora_config(fn: Callable[[int, int, Sequence[str]], Any]) -> Feedback:
     """make_lora_config(r, alpha, targets) -> a peft LoraConfig for causal language modelling."""
     task = "make_lora_config"
     hint = "LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.05, bias='none', " \
            "task_type='CAUSAL_LM')"
-    try:
-        config = fn(8, 16, ["q_proj", "v_proj"])
-    except NotImplementedError:
-        return _stub(task)
-    except Exception as err:
-        return Feedback(task, False, True, f"raised {type(err).__name__}: {err}", hint)
-    if config is None or config is Ellipsis:
-        return _stub(task)
+    config, problem = _call(task, fn, (8, 16, ["q_proj", "v_proj"]), hint)
+    if problem is not None:
+        return problem
     from peft import LoraConfig
 
     if not isinstance(config, LoraConfig):
         return Feedback(task, False, True, f"expected a peft.LoraConfig, got {type(config).__name__}", hint)
-    wanted = {"r": 8, "lora_alpha": 16, "target_modules": {"q_proj", "v_proj"}, "lora_dropout": 0.05,
-              "bias": "none", "task_type": "CAUSAL_LM"}
-    for name, value in wanted.items():
-        got = getattr(config, name)
-        got = set(got) if name == "target_modules" else (str(got).split(".")[-1] if name == "task_type" else got)
-        if got != value:
-            return Feedback(task, False, True, f"{name} is {got!r}, expected {value!r}", hint)
-    return Feedback(task, True, True, "r, alpha, targets, dropout, bias and task type all set")
+    rows = [("r", config.r, 8), ("lora_alpha", config.lora_alpha, 16),
+            ("target_modules", set(config.target_modules or ()), {"q_proj", "v_proj"}),
+            ("lora_dropout", config.lora_dropout, 0.05), ("bias", config.bias, "none"),
+            ("task_type", str(config.task_type).split(".")[-1], "CAUSAL_LM")]
+    return _fields(task, rows, hint, "r, alpha, targets, dropout, bias and task type all set")
 
 
 def check_sft_config(fn: Callable[[str, int, int, float], Any]) -> Feedback:
@@ -500,32 +515,26 @@ def check_sft_config(fn: Callable[[str, int, int, float], Any]) -> Feedback:
     task = "make_sft_config"
     hint = "SFTConfig(output_dir=..., max_steps=..., per_device_train_batch_size=..., learning_rate=..., " \
            "bf16=False, report_to='none', save_strategy='no', logging_steps=1)"
-    try:
-        config = fn("/tmp/alpaca-course-exercise", 12, 4, 2e-4)
-    except NotImplementedError:
-        return _stub(task)
-    except ValueError as err:
-        if "bf16" in str(err):
-            return Feedback(task, False, True, "SFTConfig refused bf16 on this machine: TRL turns bf16 on by "
-                                               "default, and a CPU without bf16 support rejects it", hint)
-        return Feedback(task, False, True, f"raised ValueError: {err}", hint)
-    except Exception as err:
-        return Feedback(task, False, True, f"raised {type(err).__name__}: {err}", hint)
-    if config is None or config is Ellipsis:
-        return _stub(task)
+
+    def explain(err: Exception) -> str | None:
+        if isinstance(err, ValueError) and "bf16" in str(err):
+            return ("SFTConfig refused bf16 on this machine: TRL turns bf16 on by default, and a CPU without bf16 "
+                    "support rejects it")
+        return None
+
+    config, problem = _call(task, fn, ("/tmp/alpaca-course-exercise", 12, 4, 2e-4), hint, explain)
+    if problem is not None:
+        return problem
     from trl import SFTConfig
 
     if not isinstance(config, SFTConfig):
         return Feedback(task, False, True, f"expected a trl.SFTConfig, got {type(config).__name__}", hint)
     report = config.report_to if isinstance(config.report_to, list) else [config.report_to]
-    checks = [("max_steps", config.max_steps, 12), ("per_device_train_batch_size", config.per_device_train_batch_size, 4),
-              ("learning_rate", config.learning_rate, 2e-4), ("logging_steps", config.logging_steps, 1),
-              ("save_strategy", str(config.save_strategy).split(".")[-1].lower(), "no"),
-              ("report_to", [r for r in report if r not in ("none", None)], [])]
-    for name, got, want in checks:
-        if got != want:
-            return Feedback(task, False, True, f"{name} is {got!r}, expected {want!r}", hint)
-    return Feedback(task, True, True, "a config that trains on this machine, logs every step and saves nothing")
+    rows = [("max_steps", config.max_steps, 12), ("per_device_train_batch_size", config.per_device_train_batch_size, 4),
+            ("learning_rate", config.learning_rate, 2e-4), ("logging_steps", config.logging_steps, 1),
+            ("save_strategy", str(config.save_strategy).split(".")[-1].lower(), "no"),
+            ("report_to", [r for r in report if r not in ("none", None)], [])]
+    return _fields(task, rows, hint, "a config that trains on this machine, logs every step and saves nothing")
 
 
 # ---------------------------------------------------------------- lesson 05: evaluation
@@ -629,14 +638,9 @@ def check_simulate(fn: Callable[[int, int, str, int], list]) -> Feedback:
     task = "simulate"
     hint = ("generation 0 fits real N(0, 1) samples; each generation draws n samples from the last fit; 'replace' "
             "refits on the new samples only, 'accumulate' on everything so far")
-    try:
-        first = fn(50, 20, "replace", 0)
-    except NotImplementedError:
-        return _stub(task)
-    except Exception as err:
-        return Feedback(task, False, True, f"raised {type(err).__name__}: {err}", hint)
-    if first is None or first is Ellipsis:
-        return _stub(task)
+    first, problem = _call(task, fn, (50, 20, "replace", 0), hint)
+    if problem is not None:
+        return problem
     try:
         values = [float(v) for v in first]
     except (TypeError, ValueError):
