@@ -21,6 +21,18 @@ def count_figures(notebook, html: str) -> tuple[int, int]:
     return drawn, html.count('class="jp-RenderedImage jp-OutputArea-output"')
 
 
+def drop_widget_outputs(notebook) -> int:
+    """Remove progress-bar widgets: headless they keep only their first frame ("0%"). Returns how many."""
+    removed = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            kept = [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+            removed += len(cell.outputs) - len(kept)
+            cell.outputs = kept
+    notebook.metadata.pop("widgets", None)
+    return removed
+
+
 def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, float, int]:
     """Execute one notebook in its own folder; save the executed copy and HTML. Returns (status, minutes, figures)."""
     import nbformat
@@ -37,6 +49,7 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     except CellExecutionError as err:
         status = f"FAILED: {str(err).strip().splitlines()[-1][:80]}"
     minutes = (time.perf_counter() - started) / 60
+    drop_widget_outputs(notebook)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
     html, _ = HTMLExporter().from_notebook_node(notebook)

@@ -26,3 +26,15 @@ def test_a_failing_cell_is_reported_not_raised(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), source)
     status, _, _ = run_lesson(source, tmp_path / "build")
     assert status.startswith("FAILED") and "ZeroDivisionError" in status
+
+
+def test_progress_widgets_are_dropped_from_the_saved_copy():
+    from alpaca_course.course import drop_widget_outputs
+
+    widget = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2, "version_minor": 0},
+        "text/plain": "generating:   0%|          | 0/200"})
+    text = nbformat.v4.new_output("stream", name="stdout", text="200 records\n")
+    cell = nbformat.v4.new_code_cell("generate()", outputs=[widget, text])
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert drop_widget_outputs(notebook) == 1 and notebook.cells[0].outputs == [text]
