@@ -119,9 +119,10 @@ def timeline(events: Sequence[tuple[str, str, str, str]], title: str = "Training
     fig, ax = _figure(10, 0.9 + 0.32 * len(rows))
     days = [dt.date.fromisoformat(d if len(d) == 10 else f"{d}-15") for d, *_ in rows]
     middle = days[0] + (days[-1] - days[0]) / 2
+    in_legend: set[str] = set()
     for y, (day, (_, label, source, track)) in enumerate(zip(days, rows, strict=True)):
-        ax.scatter([day], [y], color=colors[track], s=36, zorder=3, label=track if track in tracks else None)
-        tracks = [t for t in tracks if t != track]  # each track in the legend once
+        ax.scatter([day], [y], color=colors[track], s=36, zorder=3, label=None if track in in_legend else track)
+        in_legend.add(track)
         right = day < middle
         ax.annotate(f"{label} [{source}]", (day, y), xytext=(8 if right else -8, 0), textcoords="offset points",
                     ha="left" if right else "right", va="center", fontsize=8)

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from .data import DataError, InstructionRecord, load_records
+from .filters import Funnel
 from .models import BUNDLED, BUNDLED_HUB_ID, BUNDLED_MODEL_WHEEL
 
 #: What the person building the dataset means to do with it (the terms check compares against these).
@@ -267,14 +268,10 @@ def card_body(inputs: CardInputs, meta: dict) -> str:
     else:
         parts.append(f"Unknown: no run log ({inputs.data_path.name}.run.json) was found beside the data.")
     parts.append("## Filters")
-    funnel = gen["filters"]
-    if funnel:
-        left, rows = funnel["entered"], []
-        for rule, removed in funnel["removed"].items():
-            left -= removed
-            rows.append((rule, removed, left))
-        parts.append(f"{funnel['entered']} parsed instructions entered the funnel:\n\n" +
-                     _table(rows, ("rule", "removed", "left")))
+    if gen["filters"]:
+        funnel = Funnel(entered=gen["filters"]["entered"], removed=dict(gen["filters"]["removed"]))
+        parts.append(f"{funnel.entered} parsed instructions entered the funnel:\n\n" +
+                     _table(funnel.rows()[1:], ("rule", "removed", "left")))
     else:
         parts.append("Unknown: the filter counts live in the run log, which was not found.")
     parts.append("## Counts")

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+STAMP = runpy.run_path(str(ROOT / "tools" / "stamp_notebooks.py"))  # the badge, as the lessons get it
 CODE_STUB = "# YOUR CODE HERE\n..."
 TEXT_STUB = "YOUR ANSWER HERE"
 MARKERS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"), "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
@@ -73,11 +74,10 @@ def exercise_cell(cell, where: str):
 
 def exercise_notebook(path: Path):
     """The exercise notebook generated from one solution notebook."""
-    stamp = runpy.run_path(str(ROOT / "tools" / "stamp_notebooks.py"))
     notebook = nbformat.read(path, as_version=4)
     notebook.cells = [exercise_cell(c, f"{path.name}, cell {i + 1}") for i, c in enumerate(notebook.cells)]
     if notebook.cells and "badge" in notebook.cells[0].metadata.get("tags", []):
-        notebook.cells[0].source = stamp["badge_source"]("exercises", path.name)
+        notebook.cells[0].source = STAMP["badge_source"]("exercises", path.name)
     notebook.metadata.pop("celltoolbar", None)
     return notebook
 
