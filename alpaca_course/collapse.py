@@ -128,13 +128,16 @@ def stats_table(stats: list[GenerationStats]) -> str:
 
 
 def default_split(seed: int = 0, n_instructions: int = 40) -> tuple[list[str], list[InstructionRecord]]:
-    """Instructions to sample answers for, and real (human-written) held-out records, from the seed tasks."""
+    """Instructions to sample answers for, and real (human-written) held-out records, from the seed tasks.
+
+    The instructions come from seed tasks without an input, so each one makes sense on its own."""
     from .self_instruct import load_seed_tasks
 
     seeds = load_seed_tasks()
-    rng = random.Random(seed)
-    rng.shuffle(seeds)
-    return [s.instruction for s in seeds[:n_instructions]], seeds[n_instructions:n_instructions + 40]
+    random.Random(seed).shuffle(seeds)
+    prompts = [s for s in seeds if not s.input.strip()][:n_instructions]
+    rest = [s for s in seeds if s not in prompts]
+    return [s.instruction for s in prompts], rest[:40]
 
 
 def as_dicts(stats: list[GenerationStats]) -> list[dict]:

@@ -151,6 +151,11 @@ class Candidate:
     prompt_index: int = 0
 
 
+def _same_words(a: str, b: str) -> bool:
+    """True when two texts have the same words (case and punctuation aside): a small teacher's copied instruction."""
+    return re.sub(r"[^a-z0-9]+", " ", a.lower()).split() == re.sub(r"[^a-z0-9]+", " ", b.lower()).split()
+
+
 def parse_numbered(text: str, first_number: int, truncated: bool = False) -> list[Candidate]:
     """Read the items a teacher wrote, from '{first_number}. Instruction:' on.
 
@@ -187,7 +192,8 @@ def parse_numbered(text: str, first_number: int, truncated: bool = False) -> lis
     out = []
     for item in items:
         item.instruction = clean(item.instruction).strip("\"'")
-        item.input = "" if item.input.strip().lower().strip(".") in _NO_INPUT else item.input.strip()
+        no_input = item.input.strip().lower().strip(".") in _NO_INPUT or _same_words(item.input, item.instruction)
+        item.input = "" if no_input else item.input.strip()
         if item.instruction:
             out.append(item)
     return out

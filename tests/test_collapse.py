@@ -11,6 +11,7 @@ from alpaca_course.collapse import (
     stats_table,
 )
 from alpaca_course.finetune import FinetuneConfig
+from alpaca_course.self_instruct import load_seed_tasks
 
 
 def test_replacing_data_shrinks_the_spread_and_accumulating_does_not():
@@ -26,6 +27,9 @@ def test_replacing_data_shrinks_the_spread_and_accumulating_does_not():
 @pytest.mark.slow
 def test_one_generation_of_self_training_is_tracked():
     instructions, real = default_split(n_instructions=8)
+    seeds = {s.instruction: s for s in load_seed_tasks()}
+    assert len(instructions) == 8 and all(not seeds[i].input for i in instructions)
+    assert not set(instructions) & {r.instruction for r in real}  # answers never come from the held-out text
     config = FinetuneConfig(max_steps=2, batch_size=4, max_length=128)
     stats = self_training_loop(instructions, real[:8], generations=1, config=config, max_new_tokens=24,
                                progress=False)

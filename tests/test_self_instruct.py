@@ -68,6 +68,13 @@ def test_parser_tolerates_small_model_mess():
     assert len(parse_numbered(text, 4, truncated=True)) == 3
 
 
+def test_an_input_that_repeats_the_instruction_counts_as_no_input():
+    items = parse_numbered(" Create a playlist of 10 songs.\n4. Input: create a playlist of 10 songs\n"
+                           "5. Instruction: Sort the numbers.\n5. Input: 3, 1, 2", 4)
+    assert [(i.instruction, i.input) for i in items] == [("Create a playlist of 10 songs.", ""),
+                                                         ("Sort the numbers.", "3, 1, 2")]
+
+
 def test_parser_ignores_outputs_and_prose():
     items = parse_numbered(" Add the numbers.\n4. Input: 2 and 5\n4. Output: 7\nThat is all!", 4)
     assert len(items) == 1 and items[0].input == "2 and 5"
