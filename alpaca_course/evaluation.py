@@ -13,9 +13,6 @@ import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-RESOURCES = Path(__file__).resolve().parent / "resources"
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+\S", re.MULTILINE)
@@ -92,8 +89,9 @@ class EvalPrompt:
 
 def load_eval_prompts(limit: int | None = None) -> list[EvalPrompt]:
     """The packaged evaluation prompts (written for this course)."""
-    rows = [json.loads(line) for line in (RESOURCES / "eval_prompts.jsonl").read_text().splitlines() if line.strip()]
-    prompts = [EvalPrompt(**row) for row in rows]
+    from .resources import load_json_lines
+
+    prompts = [EvalPrompt(**row) for row in load_json_lines("eval_prompts.jsonl")]
     return prompts[:limit] if limit else prompts
 
 

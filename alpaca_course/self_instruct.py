@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import InstructionRecord, append_jsonl, read_jsonl, repair_tail
+from .data import DataError, InstructionRecord, append_jsonl, read_jsonl, repair_tail
 from .filters import NOVELTY, Funnel, NoveltyFilter, apply_rules
+from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
 
 NO_INPUT = "<noinput>"
@@ -45,11 +46,33 @@ class GenerationSettings:
     output_temperature: float = 0.7
     output_top_p: float = 0.9
 
+    def first_number(self) -> int:
+        """The number of the first new item: after the seed and the machine demonstrations."""
+        return self.num_prompt_instructions + self.num_machine_instructions + 1
+
     def stop_number(self) -> int:
         """The item number at which generation stops."""
-        first_new = self.num_prompt_instructions + self.num_machine_instructions + 1
+        first_new = self.first_number()
         limit = self.list_size if self.max_new_per_prompt is None else first_new + self.max_new_per_prompt
         return min(limit, self.list_size)
+
+    def slots_per_prompt(self) -> int:
+        """New items each prompt asks for (the same count for every prompt style)."""
+        return self.stop_number() - self.first_number()
+
+    def stop_strings(self) -> tuple[str, ...]:
+        """Where a completion is cut: the start of the item numbered `stop_number()`."""
+        return (f"\n{self.stop_number()}.", f"\n{self.stop_number()} .")
+
+    def sampling(self, seed: int) -> Sampling:
+        """Decoding settings for a batch of instruction prompts."""
+        return Sampling(max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
+                        stop=self.stop_strings(), seed=seed)
+
+    def output_sampling(self, seed: int) -> Sampling:
+        """Decoding settings for writing the outputs (instance generation)."""
+        return Sampling(max_new_tokens=self.output_max_new_tokens, temperature=self.output_temperature,
+                        top_p=self.output_top_p, seed=seed)
 
 
 ALPACA = GenerationSettings()
@@ -70,21 +93,6 @@ def settings_for_profile(profile, base: GenerationSettings = ALPACA, teacher: st
     else:
         changes.update(max_new_tokens=min(base.max_new_tokens, profile.max_new_tokens))
     return replace(base, **changes)
-
-
-# --- packaged data -----------------------------------------------------------------------------
-
-RESOURCES = Path(__file__).resolve().parent / "resources"
-
-
-def load_seed_tasks() -> list[InstructionRecord]:
-    """The course's seed tasks (written for this course), with name/type/is_classification in meta."""
-    return list(read_jsonl(RESOURCES / "seed_tasks.jsonl"))
-
-
-def load_lines(name: str) -> list[str]:
-    """A packaged one-item-per-line list: 'personas.txt' or 'topics.txt'."""
-    return [line.strip() for line in (RESOURCES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 # --- prompting -----------------------------------------------------------------------------------
@@ -207,14 +215,96 @@ def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: G
     from .templates import user_message
 
     conversations = [[{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
-    sampling = Sampling(max_new_tokens=settings.output_max_new_tokens, temperature=settings.output_temperature,
-                        top_p=settings.output_top_p, seed=seed)
+    sampling = settings.output_sampling(seed)
     out = []
     size = settings.batch_size * 2  # answers are short chat turns: a wider batch keeps the CPU busier
     for start in range(0, len(conversations), size):
         for c in teacher.chat(conversations[start:start + size], sampling):
             out.append((c.text.strip(), c.finish_reason))
     return out
+
+
+# --- one round: prompt -> sample -> parse -> rules -> novelty -> answer ------------------------------------
+
+def magpie_prefix(tokenizer) -> str:
+    """The chat template up to where the user's words would begin (Magpie's "pre-query template")."""
+    marker = "\x00QUERY\x00"
+    text = tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False,
+                                         add_generation_prompt=False)
+    return text[: text.index(marker)]
+
+
+def propose(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], settings: GenerationSettings,
+            seed: int, headers: Sequence[str] | None = None) -> list[Candidate]:
+    """Prompt, sample and parse: the new instructions the teacher wrote, at most `slots_per_prompt()` per prompt.
+
+    `settings.prompt_style` picks the prompt: "alpaca" (list continuation, one header per prompt),
+    "chat" (the same request as a chat turn) or "magpie" (no demonstrations: the chat template up to
+    the user's turn, sampled once per slot, so every style fills the same number of slots).
+    """
+    sampling, per_prompt = settings.sampling(seed), settings.slots_per_prompt()
+    if settings.prompt_style == "magpie":
+        prefix = magpie_prefix(teacher.tokenizer)
+        outs = teacher.complete([prefix] * (len(demos) * per_prompt), replace(sampling, stop=()))
+        return [Candidate(clean(o.text.split("\n")[0]), number=settings.first_number() + k % per_prompt,
+                          prompt_index=k // per_prompt) for k, o in enumerate(outs) if o.finish_reason == "stop"]
+    if settings.prompt_style == "chat":
+        outs = teacher.chat([chat_request(d, settings) for d in demos], sampling)
+        texts = [o.text.split("Instruction:", 1)[-1] for o in outs]
+    elif settings.prompt_style == "alpaca":
+        headers = headers or [HEADER] * len(demos)
+        outs = teacher.complete([encode_prompt(d, settings, h) for d, h in zip(demos, headers, strict=True)], sampling)
+        texts = [o.text for o in outs]
+    else:
+        raise ValueError(f"unknown prompt_style {settings.prompt_style!r}; use alpaca, chat or magpie")
+    candidates = []
+    for i, (text, out) in enumerate(zip(texts, outs, strict=True)):
+        for c in parse_numbered(text, settings.first_number(), truncated=out.finish_reason == "length")[:per_prompt]:
+            c.prompt_index = i
+            candidates.append(c)
+    return candidates
+
+
+@dataclass
+class Round:
+    """What one round asked for, what came back, and what survived each stage."""
+
+    prompts: int
+    slots: int  # new items asked for: prompts x slots_per_prompt
+    candidates: list[Candidate]
+    passed: list[Candidate]  # passed the rule filters
+    novel: list[tuple[Candidate, dict]]  # and the novelty filter, with its verdict
+    records: list[InstructionRecord]  # and got a usable answer (empty when answers were not asked for)
+
+
+def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], settings: GenerationSettings,
+                     seed: int, funnel: Funnel, pool: NoveltyFilter | None = None, headers: Sequence[str] | None = None,
+                     answer: bool = True, meta: dict | None = None) -> Round:
+    """One round of the loop. The funnel counts every drop; `pool` (kept instructions) is not changed here.
+
+    Without a pool, the novelty stage only drops exact repeats within the round.
+    """
+    candidates = propose(teacher, demos, settings, seed, headers)
+    passed_at, rules = apply_rules([c.instruction for c in candidates])
+    funnel.merge(rules)
+    passed = [candidates[i] for i in passed_at]
+    if pool is not None:
+        verdicts = pool.admit([c.instruction for c in passed], commit=False)
+    else:
+        verdicts = [{"kept": c.instruction not in [p.instruction for p in passed[:i]], "max_rouge": 0.0,
+                     "most_similar": ""} for i, c in enumerate(passed)]
+    funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
+    novel = [(c, v) for c, v in zip(passed, verdicts, strict=True) if v["kept"]]
+    answers = write_outputs(teacher, [c for c, _ in novel], settings, seed + 1) if answer and novel else []
+    records = []
+    for (c, v), (output, finish) in zip(novel, answers, strict=True):
+        if not output:
+            funnel.removed[EMPTY_OUTPUT] += 1
+            continue
+        records.append(InstructionRecord(c.instruction, c.input, output, {
+            **(meta or {}), "max_rouge": round(v["max_rouge"], 4), "most_similar": v["most_similar"],
+            "output_truncated": finish == "length"}))
+    return Round(len(demos), len(demos) * settings.slots_per_prompt(), candidates, passed, novel, records)
 
 
 # --- the resumable loop ---------------------------------------------------------------------------------
@@ -238,6 +328,16 @@ class RunLog:
         """Finished records per prompt sent."""
         return self.written / self.prompts if self.prompts else 0.0
 
+    def record_round(self, round_: Round, written: int, funnel: Funnel, teacher: Teacher) -> None:
+        """Add one round's counts (and the teacher's running token totals)."""
+        usage = getattr(teacher, "usage", None)
+        self.batches, self.prompts, self.parsed = self.batches + 1, self.prompts + round_.prompts, \
+            self.parsed + len(round_.candidates)
+        self.written = written
+        self.prompt_tokens = usage.prompt_tokens if usage else 0
+        self.completion_tokens = usage.completion_tokens if usage else 0
+        self.funnel = {"entered": funnel.entered, "removed": funnel.removed}
+
 
 def run_log_path(out: Path) -> Path:
     """Where the run log of an output file lives."""
@@ -256,77 +356,46 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
     Records are appended one batch at a time with a single write and an fsync. On restart a torn
     last line is cut, the records already written join the novelty pool, and the batch counter
     continues from the last written batch, so no record is lost or written twice, and an
-    uninterrupted run and a resumed one see the same random streams.
+    uninterrupted run and a resumed one see the same random streams. While it runs, FILE.lock
+    keeps a second writer out.
     """
     from tqdm.auto import tqdm
 
-    out = Path(out)
-    seeds = list(seeds) if seeds is not None else load_seed_tasks()
-    repair_tail(out)
-    existing = list(read_jsonl(out)) if out.exists() else []
-    log_path = run_log_path(out)
-    log = RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed)
-    if log_path.exists() and existing:
-        log = RunLog(**json.loads(log_path.read_text()))
-    funnel = funnel_from_log(log)
-    pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
-                         threshold=settings.rouge_threshold)
-    batch = 1 + max((r.meta.get("batch", -1) for r in existing), default=-1)
-    first_new = settings.num_prompt_instructions + settings.num_machine_instructions + 1
-    stop = (f"\n{settings.stop_number()}.", f"\n{settings.stop_number()} .")
-    bar = tqdm(total=n, initial=min(len(existing), n), desc="generating", unit="example", disable=not progress)
-    idle = 0
-    while len(existing) < n:
-        rng = random.Random(_batch_seed(seed, batch, 0))
-        demos = [pick_demos(rng, seeds, existing, settings) for _ in range(settings.batch_size)]
-        sampling = Sampling(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                            top_p=settings.top_p, stop=stop, seed=_batch_seed(seed, batch, 1))
-        if settings.prompt_style == "chat":
-            completions = teacher.chat([chat_request(d, settings) for d in demos], sampling)
-        else:
-            completions = teacher.complete([encode_prompt(d, settings) for d in demos], sampling)
-        candidates: list[Candidate] = []
-        for i, completion in enumerate(completions):
-            text = completion.text if settings.prompt_style != "chat" else completion.text.split("Instruction:", 1)[-1]
-            for c in parse_numbered(text, first_new, truncated=completion.finish_reason == "length"):
-                c.prompt_index = i
-                candidates.append(c)
-        passed, rules = apply_rules([c.instruction for c in candidates])
-        funnel.merge(rules)
-        survivors = [candidates[i] for i in passed]
-        verdicts = pool.admit([c.instruction for c in survivors], commit=False)
-        funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
-        novel = [(c, v) for c, v in zip(survivors, verdicts, strict=True) if v["kept"]]
-        answers = write_outputs(teacher, [c for c, _ in novel], settings, _batch_seed(seed, batch, 2)) if novel else []
-        records = []
-        for (c, v), (output, finish) in zip(novel, answers, strict=True):
-            if not output:
-                funnel.removed[EMPTY_OUTPUT] += 1
-                continue
-            records.append(InstructionRecord(c.instruction, c.input, output, {
-                "batch": batch, "source": "generated", "teacher": log.teacher, "max_rouge": round(v["max_rouge"], 4),
-                "most_similar": v["most_similar"], "output_truncated": finish == "length",
-            }))
-        records = records[: n - len(existing)]
-        append_jsonl(out, records)
-        pool.extend([r.instruction for r in records])
-        existing.extend(records)
-        usage = getattr(teacher, "usage", None)
-        log.batches, log.prompts, log.parsed = log.batches + 1, log.prompts + len(demos), log.parsed + len(candidates)
-        log.written = len(existing)
-        log.prompt_tokens = usage.prompt_tokens if usage else 0
-        log.completion_tokens = usage.completion_tokens if usage else 0
-        log.funnel = {"entered": funnel.entered, "removed": funnel.removed}
-        log_path.write_text(json.dumps(asdict(log), indent=1))
-        bar.update(len(records))
-        bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(candidates)}")
-        batch += 1
-        idle = 0 if records else idle + 1
-        if idle >= max_idle_batches:
-            bar.close()
-            raise RuntimeError(f"{max_idle_batches} rounds in a row produced nothing usable; "
-                               f"see {log_path} for the funnel")
-    bar.close()
+    from .locking import output_lock
+
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    out, seeds = Path(out), list(seeds) if seeds is not None else load_seed_tasks()
+    with output_lock(out):
+        repair_tail(out)
+        existing = list(read_jsonl(out)) if out.exists() else []
+        log = read_run_log(out) if run_log_path(out).exists() and existing else \
+            RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed)
+        funnel = funnel_from_log(log)
+        pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
+                             threshold=settings.rouge_threshold)
+        batch = 1 + max((r.meta.get("batch", -1) for r in existing), default=-1)
+        bar = tqdm(total=n, initial=min(len(existing), n), desc="generating", unit="example", disable=not progress)
+        idle = 0
+        while len(existing) < n:
+            rng = random.Random(_batch_seed(seed, batch, 0))
+            demos = [pick_demos(rng, seeds, existing, settings) for _ in range(settings.batch_size)]
+            round_ = generation_round(teacher, demos, settings, _batch_seed(seed, batch, 1), funnel, pool,
+                                      meta={"batch": batch, "source": "generated", "teacher": log.teacher})
+            records = round_.records[: n - len(existing)]
+            append_jsonl(out, records)
+            pool.extend([r.instruction for r in records])
+            existing.extend(records)
+            log.record_round(round_, len(existing), funnel, teacher)
+            run_log_path(out).write_text(json.dumps(asdict(log), indent=1))
+            bar.update(len(records))
+            bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(round_.candidates)}")
+            batch, idle = batch + 1, 0 if records else idle + 1
+            if idle >= max_idle_batches:
+                bar.close()
+                raise RuntimeError(f"{max_idle_batches} rounds in a row produced nothing usable; "
+                                   f"see {run_log_path(out)} for the funnel")
+        bar.close()
     return log
 
 
@@ -340,14 +409,26 @@ def funnel_from_log(log: RunLog) -> Funnel:
 
 
 def read_run_log(out: str | Path) -> RunLog:
-    """Load FILE.run.json for an output file."""
-    return RunLog(**json.loads(run_log_path(Path(out)).read_text()))
-
-
-def export_alpaca_json(records: Sequence[InstructionRecord], path: str | Path) -> Path:
-    """Write records in Alpaca's release format (a JSON array), dropping metadata."""
-    path = Path(path)
-    rows = [{"instruction": r.instruction, "input": r.input, "output": r.output} for r in records]
-    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
-    return path
-
+    """Load FILE.run.json for an output file; a damaged log is a DataError that names it."""
+    path = run_log_path(Path(out))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(path, None, None, "run log not found") from None
+    except UnicodeDecodeError as err:
+        raise DataError(path, None, None, f"not valid UTF-8: {err.reason}") from None
+    except ValueError as err:
+        raise DataError(path, getattr(err, "lineno", None), None, f"invalid JSON: {getattr(err, 'msg', err)}") from None
+    if not isinstance(data, dict):
+        raise DataError(path, None, None, f"expected a JSON object, got {type(data).__name__}")
+    for name, kind in (("settings", dict), ("funnel", dict), ("seed", int), ("written", int)):
+        if name in data and not isinstance(data[name], kind):
+            raise DataError(path, None, name, f"expected {kind.__name__}, got {type(data[name]).__name__}")
+    known = {f for f in RunLog.__dataclass_fields__}
+    for name in ("settings", "teacher", "seed"):
+        if name not in data:
+            raise DataError(path, None, name, "is missing")
+    try:
+        return RunLog(**{k: v for k, v in data.items() if k in known})
+    except TypeError as err:
+        raise DataError(path, None, None, f"not a run log: {err}") from None

@@ -20,22 +20,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .filters import first_broken_rule
+from .filters import Funnel
+from .resources import load_lines, load_seed_tasks
 from .rouge import rouge_l_matrix
-from .self_instruct import (
-    HEADER,
-    GenerationSettings,
-    chat_request,
-    clean,
-    encode_prompt,
-    load_lines,
-    load_seed_tasks,
-    parse_numbered,
-    pick_demos,
-)
+from .self_instruct import HEADER, GenerationSettings, generation_round, pick_demos
 from .teachers import Sampling, Teacher
 
 STRATEGIES = ("list", "chat", "persona", "topic", "magpie")
+STYLE = {"list": "alpaca", "persona": "alpaca", "topic": "alpaca", "chat": "chat", "magpie": "magpie",
+         "temperature": "alpaca"}
 
 
 def persona_header(persona: str) -> str:
@@ -48,71 +41,52 @@ def topic_header(topic: str) -> str:
     return HEADER.replace("Write a numbered list", f"Every task below is about {topic}.\nWrite a numbered list")
 
 
-def magpie_prefix(tokenizer) -> str:
-    """The chat template up to where the user's words would begin (nothing of the user's turn itself)."""
-    marker = "\x00QUERY\x00"
-    text = tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False,
-                                         add_generation_prompt=False)
-    return text[: text.index(marker)]
-
-
 @dataclass
 class StrategyResult:
     """Instructions a strategy produced, and how many of its item slots came back valid."""
 
     name: str
     instructions: list[str] = field(default_factory=list)
+    prompts: int = 0  # prompts sent
     slots: int = 0  # items asked for
     parsed: int = 0  # items that parsed
+    valid: int = 0  # items that passed the rule filters and were not repeats
 
     @property
     def validity(self) -> float:
-        """Share of asked-for items that parsed and passed the rule filters."""
-        return len(self.instructions) / self.slots if self.slots else 0.0
+        """Share of asked-for items that parsed, passed the rule filters and were new (before any cut to N)."""
+        return self.valid / self.slots if self.slots else 0.0
 
 
 def run_strategy(teacher: Teacher, name: str, n: int, settings: GenerationSettings, seed: int = 0,
-                 temperature: float | None = None, max_rounds: int = 12) -> StrategyResult:
-    """Collect up to n distinct valid instructions with one strategy."""
-    if name not in (*STRATEGIES, "temperature"):
+                 temperature: float | None = None, rounds: int | None = None, max_rounds: int = 12) -> StrategyResult:
+    """Collect valid instructions with one strategy; at most n are kept, validity counts every round.
+
+    With `rounds` the budget is fixed (that many rounds of `batch_size` prompts, whatever comes back),
+    which is how strategies are compared fairly; otherwise rounds run until n are found or `max_rounds`.
+    """
+    if name not in STYLE:
         raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}, temperature")
     rng = random.Random(seed)
     seeds, personas, topics = load_seed_tasks(), load_lines("personas.txt"), load_lines("topics.txt")
-    if temperature is not None:
-        settings = replace(settings, temperature=temperature)
+    settings = replace(settings, prompt_style=STYLE[name],
+                       temperature=settings.temperature if temperature is None else temperature)
     result = StrategyResult(name if temperature is None else f"{name} {temperature:g}")
-    first = settings.num_prompt_instructions + 1
-    per_prompt = settings.stop_number() - first
-    stop = (f"\n{settings.stop_number()}.",)
-    for round_index in range(max_rounds):
-        if len(result.instructions) >= n:
+    for round_index in range(rounds if rounds is not None else max_rounds):
+        if rounds is None and len(result.instructions) >= n:
             break
-        sampling = Sampling(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                            top_p=settings.top_p, stop=stop, seed=seed * 1000 + round_index)
         demos = [pick_demos(rng, seeds, [], settings) for _ in range(settings.batch_size)]
-        if name == "magpie":
-            prefix = magpie_prefix(teacher.tokenizer)
-            outs = teacher.complete([prefix] * settings.batch_size, replace(sampling, stop=()))
-            items = [[clean(o.text.split("\n")[0])] if o.finish_reason == "stop" else [] for o in outs]
-            result.slots += settings.batch_size
-        else:
-            if name == "chat":
-                outs = teacher.chat([chat_request(d, settings) for d in demos], replace(sampling, stop=()))
-                texts = [o.text.split("Instruction:", 1)[-1] for o in outs]
-            else:
-                headers = [persona_header(rng.choice(personas)) if name == "persona" else
-                           topic_header(rng.choice(topics)) if name == "topic" else HEADER for _ in demos]
-                prompts = [encode_prompt(d, settings, header=h) for d, h in zip(demos, headers, strict=True)]
-                outs = teacher.complete(prompts, sampling)
-                texts = [o.text for o in outs]
-            items = [[c.instruction for c in parse_numbered(t, first, o.finish_reason == "length")][:per_prompt]
-                     for t, o in zip(texts, outs, strict=True)]
-            result.slots += settings.batch_size * per_prompt
-        for found in items:
-            result.parsed += len(found)
-            for text in found:
-                if text and first_broken_rule(text) is None and text not in result.instructions:
-                    result.instructions.append(text)
+        headers = [persona_header(rng.choice(personas)) if name == "persona" else
+                   topic_header(rng.choice(topics)) if name == "topic" else HEADER for _ in demos]
+        round_ = generation_round(teacher, demos, settings, seed * 1000 + round_index, Funnel(), headers=headers,
+                                  answer=False)
+        result.prompts += round_.prompts
+        result.slots += round_.slots
+        result.parsed += len(round_.candidates)
+        for candidate, _ in round_.novel:
+            if candidate.instruction not in result.instructions:
+                result.valid += 1
+                result.instructions.append(candidate.instruction)
     result.instructions = result.instructions[:n]
     return result
 

@@ -46,11 +46,6 @@ def chat_messages(record: InstructionRecord, with_output: bool = False, system: 
     return messages
 
 
-def chat_prompt(tokenizer, record: InstructionRecord, system: str | None = None) -> str:
-    """The chat-formatted prompt text, ending where the assistant starts writing."""
-    return tokenizer.apply_chat_template(chat_messages(record, system=system), tokenize=False, add_generation_prompt=True)
-
-
 def split_response(text: str) -> str:
     """What a model wrote after the Alpaca response marker (the whole text when the marker is absent)."""
     return text.split(RESPONSE_MARKER, 1)[1].strip() if RESPONSE_MARKER in text else text.strip()

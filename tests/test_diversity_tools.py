@@ -10,8 +10,8 @@ import pytest  # noqa: E402
 
 from alpaca_course import plots, verbnoun  # noqa: E402
 from alpaca_course.diversity import diversity_report  # noqa: E402
-from alpaca_course.self_instruct import load_seed_tasks  # noqa: E402
-from alpaca_course.strategies import joke_experiment, magpie_prefix, near_duplicate_clusters, normalize  # noqa: E402
+from alpaca_course.self_instruct import load_seed_tasks, magpie_prefix  # noqa: E402
+from alpaca_course.strategies import joke_experiment, near_duplicate_clusters, normalize  # noqa: E402
 
 INSTRUCTIONS = ["Write a poem about the sea.", "Summarize the article in two sentences.",
                 "Translate the sentence into French.", "Write a story about a dragon.", "What is the capital of Peru?"]

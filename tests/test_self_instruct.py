@@ -11,12 +11,12 @@ import pytest
 from alpaca_course.data import read_jsonl
 from alpaca_course.filters import first_broken_rule
 from alpaca_course.profiles import get_profile
+from alpaca_course.resources import load_lines
 from alpaca_course.self_instruct import (
     ALPACA,
     SELF_INSTRUCT,
     encode_prompt,
     generate,
-    load_lines,
     load_seed_tasks,
     parse_numbered,
     read_run_log,
