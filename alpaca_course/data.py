@@ -211,17 +211,21 @@ def read_alpaca_json(path: str | os.PathLike, require_output: bool = True) -> Re
 
 
 def load_records(path: str | os.PathLike, skip_invalid: bool = False) -> Records:
-    """Read .jsonl or Alpaca-style .json, by extension (and by content when the extension is unusual)."""
+    """Read .jsonl or Alpaca-style .json, by extension (and by content when the extension is unusual); never empty."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, None, None, "file not found")
+    if path.is_dir():
+        raise DataError(path, None, None, "is a folder, not a data file")
     if path.suffix == ".json":
-        return read_alpaca_json(path)
-    if path.suffix != ".jsonl":
+        records = read_alpaca_json(path)
+    else:
         with open(path, "rb") as fh:
-            if fh.read(64).lstrip().startswith(b"["):
-                return read_alpaca_json(path)
-    return read_jsonl(path, skip_invalid=skip_invalid)
+            array = path.suffix != ".jsonl" and fh.read(64).lstrip().startswith(b"[")
+        records = read_alpaca_json(path) if array else read_jsonl(path, skip_invalid=skip_invalid)
+    if not records:
+        raise DataError(path, None, None, "no records (the file is empty)")
+    return records
 
 
 def to_dataset(records: Iterable[InstructionRecord]):

@@ -294,3 +294,15 @@ def diversity_report(texts: Sequence[str], n: int | None = None, samples: int = 
         values[name] = (float(scores.mean()), float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5)))
     mean_words = float(np.mean([len(t.split()) for t in texts]))
     return DiversityReport(n=n, mean_words=mean_words, samples=len(subsets), values=values, label=label)
+
+
+def file_report(path, field: str = "instruction", n: int | None = None, samples: int = 10):
+    """(DiversityReport, verb-noun summary or None) for one text field of a data file."""
+    from .data import DataError, load_records
+    from .verbnoun import analyze
+
+    texts = [getattr(r, field) for r in load_records(path) if getattr(r, field).strip()]
+    if len(texts) < 2:
+        raise DataError(path, None, field, f"need at least two non-empty texts, found {len(texts)}")
+    report = diversity_report(texts, n=min(n, len(texts)) if n else None, samples=samples, label=f"{path} ({field})")
+    return report, analyze(texts).summary() if field == "instruction" else None

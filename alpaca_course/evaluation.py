@@ -172,12 +172,44 @@ class EvalReport:
     adherence: float
     responses: list[str]
 
+    def summary(self) -> str:
+        """The scores as a few readable lines."""
+        s = self.scores
+        return "\n".join([
+            f"{self.label}, {self.template} template, {len(self.responses)} prompts",
+            f"  prompt-level pass rate: strict {s.prompt_strict:.3f}, loose {s.prompt_loose:.3f}",
+            f"  check-level pass rate:  strict {s.check_strict:.3f}, loose {s.check_loose:.3f}",
+            f"  template adherence (stopped at EOS, no run-on): {self.adherence:.3f}",
+            "  length: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lengths.items()),
+            "  by kind (strict): " + ", ".join(f"{k} {v:.2f}" for k, v in s.by_kind.items())])
+
     def to_dict(self) -> dict:
         """Plain data for JSON (responses included)."""
         return {"label": self.label, "template": self.template, "prompt_strict": self.scores.prompt_strict,
                 "prompt_loose": self.scores.prompt_loose, "check_strict": self.scores.check_strict,
                 "check_loose": self.scores.check_loose, "by_kind": self.scores.by_kind, **self.lengths,
                 "template_adherence": self.adherence, "responses": self.responses}
+
+
+def evaluate_trained(folder: str | None = None, n: int | None = None, profile=None) -> EvalReport:
+    """Evaluate a folder written by `train` (LoRA or full), or the profile's base student when folder is None."""
+    from .profiles import get_profile
+
+    profile = profile or get_profile()
+    if n is not None and n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    prompts = load_eval_prompts(limit=n or profile.n_eval_prompts)
+    if folder:
+        from .finetune import load_trained
+
+        model, tokenizer, result = load_trained(folder)
+        template, label = result.config["template"], f"trained model {folder}"
+    else:
+        from .models import load_model
+
+        model, tokenizer = load_model(profile.student)
+        template, label = "chat", f"base model ({profile.student})"
+    return evaluate_model(model, tokenizer, prompts, template, label)
 
 
 def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str) -> EvalReport:

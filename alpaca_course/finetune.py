@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import InstructionRecord
+from .data import DataError, InstructionRecord
 from .templates import alpaca_prompt, chat_messages
 
 IGNORE_INDEX = -100
@@ -100,7 +100,7 @@ def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneC
     rows = [tokenize_example(tokenizer, r, config) for r in records]
     kept = [r for r in rows if r is not None]
     if not kept:
-        raise ValueError(f"no example fits in max_length={config.max_length} tokens")
+        raise DataError(None, None, None, f"no example fits in max_length={config.max_length} tokens")
     return Dataset.from_list(kept), len(rows) - len(kept)
 
 
@@ -135,16 +135,17 @@ def lora_config_kwargs(config: FinetuneConfig) -> dict[str, Any]:
             "target_modules": list(config.target_modules), "bias": "none", "task_type": "CAUSAL_LM"}
 
 
-def sft_config_kwargs(config: FinetuneConfig, out_dir: str, dtype: str, device: str = "cpu") -> dict[str, Any]:
-    """Keyword arguments for trl.SFTConfig (a test checks each still exists)."""
+def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = None,
+                      device: str = "cpu") -> dict[str, Any]:
+    """Keyword arguments for trl.SFTConfig (a test checks each still exists); `mixed` is "bf16", "fp16" or None."""
     return {
         "output_dir": out_dir, "max_steps": config.max_steps if config.max_steps else -1,
         "num_train_epochs": config.num_train_epochs, "per_device_train_batch_size": config.batch_size,
         "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
         "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup,
         "weight_decay": config.weight_decay, "logging_steps": 1, "save_strategy": "no", "report_to": "none",
-        "seed": config.seed, "max_length": config.max_length, "bf16": dtype == "bfloat16",
-        "fp16": dtype == "float16", "dataset_kwargs": {"skip_prepare_dataset": True},
+        "seed": config.seed, "max_length": config.max_length, "bf16": mixed == "bf16",
+        "fp16": mixed == "fp16", "dataset_kwargs": {"skip_prepare_dataset": True},
         "remove_unused_columns": False, "disable_tqdm": False, "dataloader_pin_memory": device == "cuda",
     }
 
@@ -219,65 +220,120 @@ def peak_memory_mb() -> float:
 
 def train(records: list[InstructionRecord], out_dir: str | Path, config: FinetuneConfig | None = None,
           student: str = "bundled", eval_records: list[InstructionRecord] | None = None,
-          progress: bool = True) -> tuple[Any, Any, TrainResult]:
+          progress: bool = True, model=None, tokenizer=None) -> tuple[Any, Any, TrainResult]:
     """Fine-tune the student; save the adapter (or full model), a model card and train_result.json.
 
-    Returns (model, tokenizer, result). The model is ready to generate (eval mode).
+    Pass an already loaded (model, tokenizer) to avoid loading the student again. Returns
+    (model, tokenizer, result); the model is ready to generate (eval mode).
     """
-    import warnings
-
     import transformers
-
-    # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
-    warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
-
-    from .models import load_model
-    from .profiles import choose_device, choose_dtype
 
     config = config or FinetuneConfig()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     transformers.set_seed(config.seed)
-    device = choose_device()
-    dtype = choose_dtype(device)
-    model, tokenizer = load_model(student, device=device, dtype=dtype)
+    if model is None:
+        model, tokenizer = load_student(student, config)
     if eval_records is None:
         records, eval_records = split_records(records, config.eval_fraction, config.seed)
     tokenizer.padding_side = "right"
     eval_before = held_out_loss(model, tokenizer, eval_records, config)
-    if config.lora:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
-    trainable, total = count_parameters(model)
     dataset, skipped = build_dataset(tokenizer, records, config)
+    trainer = make_trainer(model, tokenizer, dataset, config, str(out_dir / "checkpoints"), progress,
+                           lora=config.lora)
     started = time.perf_counter()
-    trainer = fit(model, tokenizer, dataset, config, str(out_dir / "checkpoints"), progress)
-    seconds = time.perf_counter() - started
+    trainer.train()
+    result = finish_run(trainer, tokenizer, out_dir, config, eval_records, eval_before, student,
+                        time.perf_counter() - started, skipped)
+    return trainer.model, tokenizer, result
+
+
+def train_file(data: str | Path, out_dir: str | Path, profile=None, progress: bool = True,
+               **changes) -> TrainResult:
+    """Fine-tune the profile's student on a data file (what the CLI runs); `changes` override FinetuneConfig fields."""
+    from .data import load_records
+    from .profiles import get_profile
+
+    profile = profile or get_profile()
+    if changes.get("max_steps") is not None and changes["max_steps"] < 1:
+        raise ValueError(f"steps must be at least 1, got {changes['max_steps']}")
+    config = config_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
+    records = list(load_records(data))
+    if len(records) < 2:
+        raise DataError(data, None, None, f"need at least 2 records to train and hold one out, found {len(records)}")
+    return train(records, out_dir, config, student=profile.student, progress=progress)[2]
+
+
+def describe_training(result: TrainResult) -> str:
+    """What a run did, in three lines."""
+    return "\n".join([
+        f"trained {result.steps} steps on {result.train_examples} examples in {result.seconds:.0f} s "
+        f"({result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB); "
+        f"skipped as too long: {result.skipped_too_long}",
+        f"trainable parameters: {result.trainable_params:,} of {result.total_params:,}",
+        f"held-out loss {result.eval_loss_before:.3f} -> {result.eval_loss_after:.3f} "
+        f"(perplexity {result.perplexity_before:.1f} -> {result.perplexity_after:.1f}); saved to {result.out_dir}"])
+
+
+def load_student(student: str, config: FinetuneConfig):
+    """The student (model, tokenizer) in the precision its kind of training needs on this hardware."""
+    from .models import load_model
+    from .profiles import choose_device, training_precision
+
+    device = choose_device()
+    weights, _ = training_precision(device, full_finetune=not config.lora)
+    return load_model(student, device=device, dtype=weights)
+
+
+def make_trainer(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True,
+                 lora: bool = False):
+    """TRL's SFTTrainer for a tokenized dataset: our collator, one progress bar, LoRA when asked.
+
+    With `lora`, TRL wraps the model with the adapters itself (`peft_config`), as its sft script does.
+    """
+    import warnings
+
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from .profiles import training_precision
+
+    # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
+    warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
+    device = next(model.parameters()).device.type
+    _, mixed = training_precision(device, full_finetune=not config.lora)
+    args = SFTConfig(**sft_config_kwargs(config, out_dir, mixed, device))
+    args.disable_tqdm = not progress
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         data_collator=PadCollator(tokenizer.pad_token_id),
+                         peft_config=LoraConfig(**lora_config_kwargs(config)) if lora else None)
+    quiet_progress(trainer, progress)
+    return trainer
+
+
+def fit(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True):
+    """Train an already prepared model (e.g. one wrapped with adapters) on a tokenized dataset; returns the trainer."""
+    trainer = make_trainer(model, tokenizer, dataset, config, out_dir, progress)
+    trainer.train()
+    return trainer
+
+
+def finish_run(trainer, tokenizer, out_dir: str | Path, config: FinetuneConfig, eval_records: list[InstructionRecord],
+               eval_before: float, student: str, seconds: float, skipped: int = 0) -> TrainResult:
+    """After `trainer.train()`: measure the held-out loss again, then save the model, its card and the numbers."""
+    model, dataset = trainer.model, trainer.train_dataset
     steps = trainer.state.global_step
     tokens_seen = steps * config.batch_size * config.gradient_accumulation_steps * (
         sum(len(x) for x in dataset["input_ids"]) / len(dataset))
     model.eval()
     eval_after = held_out_loss(model, tokenizer, eval_records, config)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    trainable, total = count_parameters(model)
     result = TrainResult(str(out_dir), asdict(config), trainable, total, len(dataset), len(eval_records), skipped,
-                         steps, seconds, tokens_seen / seconds, peak_memory_mb(), eval_before, eval_after, losses)
-    save(model, tokenizer, out_dir, result, student)
-    return model, tokenizer, result
-
-
-def fit(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True):
-    """Run TRL's SFTTrainer on a tokenized dataset (one bar, no printed dicts); returns the trainer."""
-    from trl import SFTConfig, SFTTrainer
-
-    dtype = str(next(model.parameters()).dtype).split(".")[-1]
-    args = SFTConfig(**sft_config_kwargs(config, out_dir, dtype, next(model.parameters()).device.type))
-    args.disable_tqdm = not progress
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         data_collator=PadCollator(tokenizer.pad_token_id))
-    quiet_progress(trainer, progress)
-    trainer.train()
-    return trainer
+                         steps, seconds, tokens_seen / max(seconds, 1e-9), peak_memory_mb(), eval_before,
+                         eval_after, losses)
+    save(model, tokenizer, Path(out_dir), result, student)
+    return result
 
 
 def quiet_progress(trainer, show: bool) -> None:
@@ -352,15 +408,45 @@ on the same kind of data says little about being more helpful; see lesson 05.
 """
 
 
-def load_adapter(adapter_dir: str | Path, student: str = "bundled", merge: bool = False):
-    """Base model + saved LoRA adapter, optionally merged into plain weights: (model, tokenizer)."""
-    from peft import PeftModel
+class TrainedModelNotFound(FileNotFoundError):
+    """A folder that `train` did not write (or that is incomplete)."""
 
+
+def read_train_result(folder: str | Path) -> tuple[TrainResult, str]:
+    """The TrainResult saved in a training folder, and the student it was trained from."""
+    path = Path(folder) / "train_result.json"
+    if not Path(folder).is_dir():
+        raise TrainedModelNotFound(f"{folder}: no such folder (expected one written by `train`)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
+        return TrainResult(**known), data.get("student", "bundled")
+    except FileNotFoundError:
+        raise TrainedModelNotFound(f"{path}: missing; is {folder} a folder written by `train`?") from None
+    except (ValueError, TypeError, AttributeError) as err:
+        raise TrainedModelNotFound(f"{path}: not a train result ({err})") from None
+
+
+def load_trained(folder: str | Path, merge: bool = False):
+    """(model, tokenizer, TrainResult) from a folder written by `train`: a LoRA adapter or a full fine-tune.
+
+    An adapter is put back on its base student (merged into plain weights with `merge`); a full
+    fine-tune is loaded from its own config and weights.
+    """
     from .models import load_model
 
-    model, tokenizer = load_model(student)
-    model = PeftModel.from_pretrained(model, str(adapter_dir))
-    if merge:
-        model = model.merge_and_unload()
+    folder = Path(folder)
+    result, student = read_train_result(folder)
+    if (folder / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        model, tokenizer = load_model(student)
+        model = PeftModel.from_pretrained(model, str(folder))
+        if merge:
+            model = model.merge_and_unload()
+    elif (folder / "config.json").is_file():
+        model, tokenizer = load_model(str(folder), fallback=False)
+    else:
+        raise TrainedModelNotFound(f"{folder}: neither adapter_config.json (LoRA) nor config.json (full) is there")
     model.eval()
-    return model, tokenizer
+    return model, tokenizer, result

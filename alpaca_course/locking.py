@@ -46,6 +46,12 @@ def _holder(path: Path) -> str:
         return "unknown"
 
 
+def check_free(out: str | os.PathLike) -> None:
+    """Raise OutputLocked now if another process is writing `out` (so nothing slow starts first)."""
+    with output_lock(out):
+        pass
+
+
 @contextlib.contextmanager
 def output_lock(out: str | os.PathLike) -> Iterator[Path]:
     """Hold FILE.lock while the block runs; refuse, naming the holder's PID, when another process holds it."""

@@ -113,6 +113,36 @@ def choose_dtype(device: str, capability: tuple[int, int] | None = None) -> str:
     return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
 
 
+def training_precision(device: str, full_finetune: bool,
+                       capability: tuple[int, int] | None = None) -> tuple[str, str | None]:
+    """(dtype the weights load in, the Trainer's mixed-precision mode: "bf16", "fp16" or None).
+
+    Mixed precision keeps trainable weights in float32 and computes in half precision. A full
+    fine-tune therefore loads float32 weights on every GPU (the HF Trainer refuses to unscale
+    float16 gradients), and autocasts to bf16 at capability >= 8.0 or to fp16 below it (a T4).
+    LoRA may load the frozen base in half precision: peft keeps the small adapters in float32.
+    On a CPU everything stays float32.
+    """
+    if device != "cuda":
+        return "float32", None
+    half = choose_dtype(device, capability)
+    return ("float32" if full_finetune else half), ("bf16" if half == "bfloat16" else "fp16")
+
+
+def memory_plan_gb(teacher_params: float = 1.7e9, student_params: float = 360e6,
+                   gpu_gb: float = 16.0) -> dict[str, float]:
+    """A rough GPU memory budget (GB) for the gpu profile: the teacher generates, is released, then the student trains.
+
+    Teacher: fp16 weights (2 bytes/parameter) plus ~25% for the KV cache of a batch. Student, full
+    fine-tune with AdamW in mixed precision: fp32 weights, gradients and two Adam moments (16
+    bytes/parameter) plus ~30% for activations at batch 16 x 512 tokens. They never share the GPU.
+    """
+    teacher = teacher_params * 2 * 1.25 / 1e9
+    student = student_params * 16 * 1.3 / 1e9
+    return {"teacher_generation": round(teacher, 1), "student_full_finetune": round(student, 1),
+            "peak": round(max(teacher, student), 1), "gpu": gpu_gb}
+
+
 def torch_dtype(name: str):
     """The torch dtype for a name from `choose_dtype`."""
     import torch

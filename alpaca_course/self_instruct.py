@@ -399,6 +399,45 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
     return log
 
 
+def make_teacher(kind: str) -> Teacher:
+    """'bundled', a Hub id or a folder (local model), or 'api' (OpenAI-compatible, from the environment)."""
+    from .teachers import LocalTeacher, OpenAICompatibleTeacher
+
+    return OpenAICompatibleTeacher.from_env() if kind == "api" else LocalTeacher.load(kind)
+
+
+def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = None, preset: str = "alpaca",
+                  style: str | None = None, profile=None, progress: bool = True) -> RunLog:
+    """`generate` with the settings a profile, a preset and a teacher kind imply (what the CLI runs)."""
+    from .locking import check_free
+    from .profiles import get_profile
+
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    profile = profile or get_profile()
+    check_free(out)  # refuse before the teacher loads
+    kind = teacher or profile.teacher
+    base = {"alpaca": ALPACA, "self-instruct": SELF_INSTRUCT}[preset]
+    model = make_teacher(kind)
+    settings = base if kind == "api" else settings_for_profile(profile, base, teacher=model.name)
+    if style:
+        settings = replace(settings, prompt_style=style)
+    return generate(model, n, out, seed=seed, settings=settings, progress=progress)
+
+
+def describe_run(log: RunLog) -> str:
+    """The funnel, the yield and the tokens of a run, with what an API would have charged for them."""
+    from .teachers import estimate_cost
+
+    lines = [str(funnel_from_log(log)), f"prompts sent: {log.prompts}, yield per prompt: {log.yield_per_prompt():.2f} records"]
+    if log.prompt_tokens + log.completion_tokens:
+        dollars = estimate_cost(log.prompt_tokens, log.completion_tokens)
+        lines.append(f"tokens: {log.prompt_tokens:,} prompt + {log.completion_tokens:,} completion; at "
+                     f"text-davinci-003's 2023 price that would be ${dollars:.2f} "
+                     f"(${dollars / max(log.written, 1) * 52_002:,.0f} for 52,002 records)")
+    return "\n".join(lines)
+
+
 def funnel_from_log(log: RunLog) -> Funnel:
     """The funnel counts stored in a run log."""
     funnel = Funnel()

@@ -146,7 +146,24 @@ class LocalTeacher:
 
 
 class TeacherConfigError(RuntimeError):
-    """The API teacher is not configured (a variable is missing)."""
+    """The API teacher is not configured (a variable is missing or malformed)."""
+
+
+class TeacherUnavailable(RuntimeError):
+    """The API teacher's server could not be reached or kept failing (the message never holds the key)."""
+
+
+def _env_number(name: str, default: float, kind=float):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise TeacherConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
+    if value < 0:
+        raise TeacherConfigError(f"{name} must not be negative, got {raw}")
+    return value
 
 
 @dataclass
@@ -155,6 +172,7 @@ class OpenAICompatibleTeacher:
 
     ALPACA_COURSE_API_BASE (e.g. http://localhost:8000/v1), ALPACA_COURSE_API_MODEL and
     ALPACA_COURSE_API_KEY (optional for local servers). The key lives only in memory.
+    ALPACA_COURSE_API_TIMEOUT (seconds, default 60) and ALPACA_COURSE_API_RETRIES (default 4) tune patience.
     """
 
     base_url: str
@@ -172,6 +190,10 @@ class OpenAICompatibleTeacher:
         missing = [n for n, v in (("ALPACA_COURSE_API_BASE", base), ("ALPACA_COURSE_API_MODEL", model)) if not v]
         if missing:
             raise TeacherConfigError(f"set {' and '.join(missing)} to use an API teacher")
+        if not base.startswith(("http://", "https://")):
+            raise TeacherConfigError(f"ALPACA_COURSE_API_BASE must start with http:// or https://, got {base!r}")
+        kwargs.setdefault("timeout", _env_number("ALPACA_COURSE_API_TIMEOUT", 60.0))
+        kwargs.setdefault("max_retries", _env_number("ALPACA_COURSE_API_RETRIES", 4, int))
         return cls(base.rstrip("/"), model, _key=os.environ.get("ALPACA_COURSE_API_KEY", ""), **kwargs)
 
     def __repr__(self) -> str:
@@ -193,7 +215,7 @@ class OpenAICompatibleTeacher:
             except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
                 retryable, reason = True, type(err).__name__
             if not retryable or attempt == self.max_retries:
-                raise RuntimeError(f"{self.base_url}{route} failed after {attempt + 1} attempt(s): {reason}")
+                raise TeacherUnavailable(f"{self.base_url}{route} failed after {attempt + 1} attempt(s): {reason}")
             wait = self.backoff * 2**attempt
             log.warning("API teacher: %s, retrying in %.1f s (%d/%d)", reason, wait, attempt + 1, self.max_retries)
             time.sleep(wait)
@@ -205,8 +227,11 @@ class OpenAICompatibleTeacher:
         if sampling.stop:
             body["stop"] = list(sampling.stop)[:4]  # the OpenAI API accepts at most four
         reply = self._post(route, body)
-        choice = reply["choices"][0]
-        text = choice["message"]["content"] if "message" in choice else choice["text"]
+        try:
+            choice = reply["choices"][0]
+            text = choice["message"]["content"] if "message" in choice else choice["text"]
+        except (KeyError, IndexError, TypeError):
+            raise TeacherUnavailable(f"{self.base_url}{route} sent a reply without choices[0] text") from None
         text, _ = cut_at_stop(text or "", sampling.stop)
         usage = reply.get("usage") or {}
         return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),

@@ -61,7 +61,7 @@ def test_keyword_arguments_still_exist():
     from trl import SFTConfig
 
     sft_fields = {f.name for f in fields(SFTConfig)}
-    assert set(sft_config_kwargs(FinetuneConfig(), "out", "float32")) <= sft_fields
+    assert set(sft_config_kwargs(FinetuneConfig(), "out", "fp16")) <= sft_fields
     assert set(lora_config_kwargs(FinetuneConfig())) <= {f.name for f in fields(LoraConfig)}
 
 
@@ -79,7 +79,43 @@ def test_short_lora_run_lowers_held_out_loss_and_stops_at_eos(tmp_path):
     assert "base_model:" in (tmp_path / "adapter" / "README.md").read_text()
     texts, stopped = respond(model, tokenizer, load_eval_prompts(limit=6), template="alpaca", max_new_tokens=120)
     assert sum(stopped) >= 5, "the fine-tuned model should end its answers with EOS"
-    from alpaca_course.finetune import load_adapter
+    from alpaca_course.finetune import load_trained
 
-    merged, _ = load_adapter(tmp_path / "adapter", merge=True)
+    merged, _, loaded = load_trained(tmp_path / "adapter", merge=True)
     assert not hasattr(merged, "peft_config")
+    assert loaded.steps == result.steps and loaded.config["lora"] is True
+
+
+def test_sft_config_mixed_precision_flags():
+    assert sft_config_kwargs(FinetuneConfig(), "out", "fp16")["fp16"] is True
+    assert sft_config_kwargs(FinetuneConfig(), "out", "bf16")["bf16"] is True
+    flags = sft_config_kwargs(FinetuneConfig(), "out", None)
+    assert flags["fp16"] is False and flags["bf16"] is False
+
+
+@pytest.mark.slow
+def test_full_finetune_saves_loads_back_and_evaluates(tmp_path):
+    """`train --full` then `evaluate --adapter DIR`: a full fine-tune is loaded from its own config."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from alpaca_course.data import write_jsonl
+    from alpaca_course.finetune import load_trained
+
+    data = write_jsonl(tmp_path / "data.jsonl", load_seed_tasks()[:40])
+    env = {**os.environ, "ALPACA_COURSE_PROFILE": "quick"}
+    out = tmp_path / "full"
+    trained = subprocess.run([sys.executable, "-m", "alpaca_course", "train", "--data", str(data), "--out", str(out),
+                              "--full", "--steps", "2", "--quiet"], env=env, capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    assert (out / "config.json").is_file() and not (out / "adapter_config.json").exists()
+    model, _, result = load_trained(out)
+    assert result.config["lora"] is False and result.trainable_params == result.total_params
+    assert not hasattr(model, "peft_config")
+    evaluated = subprocess.run([sys.executable, "-m", "alpaca_course", "evaluate", "--adapter", str(out), "--n", "2",
+                                "--json"], env=env, capture_output=True, text=True)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert len(report["responses"]) == 2 and 0 <= report["prompt_strict"] <= 1

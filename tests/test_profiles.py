@@ -1,6 +1,14 @@
 import pytest
 
-from alpaca_course.profiles import PROFILES, ProfileError, choose_dtype, get_profile, with_overrides
+from alpaca_course.profiles import (
+    PROFILES,
+    ProfileError,
+    choose_dtype,
+    get_profile,
+    memory_plan_gb,
+    training_precision,
+    with_overrides,
+)
 
 
 def test_environment_variable_picks_the_profile(monkeypatch):
@@ -37,6 +45,47 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch):
 ])
 def test_dtype_choice_from_compute_capability(device, capability, expected):
     assert choose_dtype(device, capability) == expected
+
+
+@pytest.mark.parametrize(("device", "capability", "full", "expected"), [
+    ("cpu", None, True, ("float32", None)),
+    ("cpu", None, False, ("float32", None)),
+    ("cuda", (7, 5), True, ("float32", "fp16")),    # T4 full: fp32 master weights, fp16 autocast
+    ("cuda", (7, 5), False, ("float16", "fp16")),   # T4 LoRA: frozen fp16 base, fp32 adapters (peft)
+    ("cuda", (8, 0), True, ("float32", "bf16")),
+    ("cuda", (8, 0), False, ("bfloat16", "bf16")),
+    ("cuda", (9, 0), True, ("float32", "bf16")),
+    ("cuda", (9, 0), False, ("bfloat16", "bf16")),
+])
+def test_training_precision_by_hardware(device, capability, full, expected):
+    assert training_precision(device, full, capability) == expected
+
+
+def test_lora_adapters_stay_float32_on_a_half_precision_base():
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from alpaca_course.finetune import FinetuneConfig, lora_config_kwargs
+    from alpaca_course.models import load_model
+
+    model, _ = load_model("bundled", device="cpu", dtype="float16")
+    peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(FinetuneConfig())))
+    trainable = [p for p in peft_model.parameters() if p.requires_grad]
+    assert trainable and all(p.dtype == torch.float32 for p in trainable)
+
+
+def test_gpu_profile_on_a_cpu_trains_in_float32():
+    """Without CUDA the gpu profile still runs: every training choice falls back to float32."""
+    from alpaca_course.finetune import config_for_profile
+
+    config = config_for_profile(PROFILES["gpu"])
+    assert config.lora is False and training_precision("cpu", not config.lora) == ("float32", None)
+
+
+def test_t4_memory_plan_fits_when_teacher_and_student_take_turns():
+    plan = memory_plan_gb(gpu_gb=16)
+    assert plan["teacher_generation"] < 16 and plan["student_full_finetune"] < 16
+    assert plan["peak"] == max(plan["teacher_generation"], plan["student_full_finetune"])
 
 
 def test_profiles_shrink_from_gpu_to_quick():

@@ -142,3 +142,34 @@ def test_kill_at_random_points_and_restart(tmp_path):
     records = read_jsonl(out)
     assert len(records) == n and len({r.instruction for r in records}) == n
     assert kills >= 1, "the run was never killed; lower the kill times"
+
+
+def test_a_stale_lock_from_a_killed_run_is_taken_over(teacher, tmp_path):
+    from alpaca_course.locking import lock_path
+
+    out = tmp_path / "stale.jsonl"
+    lock_path(out).write_text("999999\n")  # what SIGKILL leaves: the file, but no process holding its lock
+    _run_small(teacher, out, 2, seed=3)
+    assert len(read_jsonl(out)) == 2 and not lock_path(out).exists()
+
+
+@pytest.mark.slow
+def test_a_second_generate_on_a_file_in_use_is_refused(tmp_path):
+    from alpaca_course.locking import lock_path
+
+    out = tmp_path / "shared.jsonl"
+    command = [sys.executable, "-m", "alpaca_course", "generate", "--n", "40", "--out", str(out), "--quiet"]
+    env = {**os.environ, "ALPACA_COURSE_PROFILE": "quick"}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not (lock_path(out).exists() and lock_path(out).read_text().strip()) and time.time() < deadline:
+            time.sleep(0.1)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2
+        assert f"PID {first.pid}" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    records = read_jsonl(out) if out.exists() and out.read_text().endswith("\n") else []
+    assert len({r.instruction for r in records}) == len(records), "only one writer: no duplicates"

@@ -1,0 +1,163 @@
+"""Bad command-line input ends in one line on stderr and exit code 2: never a traceback, never a lost file."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from alpaca_course.cli import main
+from alpaca_course.data import MAX_FIELD_CHARS, InstructionRecord, write_jsonl
+from alpaca_course.locking import lock_path
+from alpaca_course.self_instruct import run_log_path
+
+GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
+
+
+def run_cli(capsys, *argv) -> str:
+    """Run the CLI in this process; return its stderr after checking the exit code and the one-line shape."""
+    with pytest.raises(SystemExit) if argv and argv[0] == "--argparse" else _nothing() as exit_info:
+        status = main(list(argv[1:] if argv[0] == "--argparse" else argv))
+    if exit_info is not None:
+        status = exit_info.value.code
+    err = capsys.readouterr().err
+    assert status == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def write_lines(path, *rows):
+    path.write_bytes(b"".join((r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in rows))
+    return path
+
+
+def test_missing_file(capsys, tmp_path):
+    line = run_cli(capsys, "diversity", str(tmp_path / "nope.jsonl"))
+    assert "nope.jsonl" in line and "not found" in line
+
+
+def test_non_utf8_bytes(capsys, tmp_path):
+    path = write_lines(tmp_path / "latin1.jsonl", GOOD, '{"instruction": "caf\xe9", "output": "x"}'.encode("latin-1"))
+    line = run_cli(capsys, "diversity", str(path))
+    assert "latin1.jsonl" in line and "line 2" in line and "UTF-8" in line
+
+
+def test_empty_file(capsys, tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    line = run_cli(capsys, "train", "--data", str(path), "--out", str(tmp_path / "out"))
+    assert "empty.jsonl" in line and "empty" in line
+
+
+def test_record_without_output(capsys, tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", GOOD, GOOD, {"instruction": "Say hi."})
+    line = run_cli(capsys, "train", "--data", str(path), "--out", str(tmp_path / "out"))
+    assert "d.jsonl" in line and "line 3" in line and "'output'" in line and "missing" in line
+
+
+def test_field_of_the_wrong_type(capsys, tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", GOOD, {"instruction": 42, "output": "x"})
+    line = run_cli(capsys, "diversity", str(path))
+    assert "line 2" in line and "'instruction'" in line and "expected a string" in line
+
+
+def test_negative_n(capsys, tmp_path):
+    line = run_cli(capsys, "--argparse", "generate", "--n", "-5", "--out", str(tmp_path / "x.jsonl"))
+    assert "--n" in line and "at least 1" in line
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_steps_that_are_not_a_number(capsys, tmp_path):
+    line = run_cli(capsys, "--argparse", "train", "--data", "d.jsonl", "--out", "o", "--steps", "ten")
+    assert "--steps" in line and "whole number" in line
+
+
+def test_missing_adapter_folder(capsys, tmp_path):
+    line = run_cli(capsys, "evaluate", "--adapter", str(tmp_path / "no-adapter"))
+    assert "no-adapter" in line and "no such folder" in line
+
+
+def test_folder_without_train_result(capsys, tmp_path):
+    (tmp_path / "half").mkdir()
+    line = run_cli(capsys, "evaluate", "--adapter", str(tmp_path / "half"))
+    assert "train_result.json" in line and "missing" in line
+
+
+def test_broken_run_log(capsys, tmp_path):
+    path = write_jsonl(tmp_path / "g.jsonl", [InstructionRecord("Say hello.", "", "Hello.")])
+    run_log_path(path).write_text('{"settings": {}, "teacher": "bundled",')
+    line = run_cli(capsys, "card", str(path), "--no-diversity")
+    assert "g.jsonl.run.json" in line and "invalid JSON" in line
+
+
+def test_run_log_with_a_field_of_the_wrong_type(capsys, tmp_path):
+    path = write_jsonl(tmp_path / "g.jsonl", [InstructionRecord("Say hello.", "", "Hello.")])
+    run_log_path(path).write_text(json.dumps({"settings": {}, "teacher": "bundled", "seed": 0, "funnel": [1]}))
+    line = run_cli(capsys, "card", str(path), "--no-diversity")
+    assert "g.jsonl.run.json" in line and "'funnel'" in line
+
+
+def test_unknown_profile(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPACA_COURSE_PROFILE", "turbo")
+    line = run_cli(capsys, "generate", "--n", "3", "--out", str(tmp_path / "x.jsonl"))
+    assert "turbo" in line and "valid profiles" in line
+
+
+def test_missing_api_config(capsys, tmp_path, monkeypatch):
+    for name in ("ALPACA_COURSE_API_BASE", "ALPACA_COURSE_API_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    line = run_cli(capsys, "generate", "--n", "3", "--out", str(tmp_path / "x.jsonl"), "--teacher", "api")
+    assert "ALPACA_COURSE_API_BASE" in line and "ALPACA_COURSE_API_MODEL" in line
+
+
+def test_huge_record(capsys, tmp_path):
+    path = write_lines(tmp_path / "big.jsonl", GOOD, {"instruction": "Echo.", "output": "x" * (MAX_FIELD_CHARS + 1)})
+    line = run_cli(capsys, "diversity", str(path))
+    assert "big.jsonl" in line and "line 2" in line and "'output'" in line and "limit" in line
+
+
+def test_unreachable_api_server_never_shows_the_key(capsys, tmp_path, monkeypatch):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    secret = "sk-test-DO-NOT-PRINT-1234567890"
+    monkeypatch.setenv("ALPACA_COURSE_API_BASE", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("ALPACA_COURSE_API_MODEL", "some-model")
+    monkeypatch.setenv("ALPACA_COURSE_API_KEY", secret)
+    monkeypatch.setenv("ALPACA_COURSE_API_RETRIES", "0")
+    out = tmp_path / "x.jsonl"
+    line = run_cli(capsys, "generate", "--n", "2", "--out", str(out), "--teacher", "api", "--quiet")
+    assert f"127.0.0.1:{port}" in line and "failed after 1 attempt" in line
+    assert secret not in line and secret not in capsys.readouterr().out
+    assert not lock_path(out).exists()
+
+
+def test_a_file_in_use_is_refused(capsys, tmp_path):
+    from alpaca_course.locking import output_lock
+
+    out = tmp_path / "busy.jsonl"
+    with output_lock(out):
+        line = run_cli(capsys, "generate", "--n", "3", "--out", str(out))
+    assert "busy.jsonl" in line and f"PID {os.getpid()}" in line
+
+
+def test_the_real_entry_point_prints_one_line(tmp_path):
+    """The same, through `python -m alpaca_course` as a learner types it."""
+    result = subprocess.run([sys.executable, "-m", "alpaca_course", "diversity", str(tmp_path / "missing.jsonl")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "missing.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr
