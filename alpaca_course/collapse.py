@@ -18,6 +18,17 @@ import numpy as np
 from .data import InstructionRecord
 
 
+def fit_gaussian(samples: np.ndarray) -> tuple[float, float]:
+    """(mean, standard deviation with n - 1) of the samples: the "model" the toy fits each generation."""
+    samples = np.asarray(samples, dtype=float)
+    return float(samples.mean()), float(samples.std(ddof=1))
+
+
+def tail_fraction(samples: np.ndarray, k: float, center: float = 0.0) -> float:
+    """Share of samples more than k away from `center` (both tails): what collapse loses first."""
+    return float(np.mean(np.abs(np.asarray(samples, dtype=float) - center) > k))
+
+
 def gaussian_collapse(generations: int = 200, n: int = 20, mode: str = "replace", seed: int = 0,
                       true_mean: float = 0.0, true_std: float = 1.0) -> dict[str, np.ndarray]:
     """Fitted mean and standard deviation per generation, for 'replace' or 'accumulate'."""
@@ -27,7 +38,7 @@ def gaussian_collapse(generations: int = 200, n: int = 20, mode: str = "replace"
     data = rng.normal(true_mean, true_std, n)
     means, stds = [], []
     for _ in range(generations):
-        mean, std = float(data.mean()), float(data.std(ddof=1))
+        mean, std = fit_gaussian(data)
         means.append(mean)
         stds.append(std)
         fresh = rng.normal(mean, std, n)

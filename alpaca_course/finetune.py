@@ -88,9 +88,25 @@ def tokenize_example(tokenizer, record: InstructionRecord, config: FinetuneConfi
     target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
     if len(prompt_ids) + len(target_ids) > config.max_length:
         return None  # cutting it would lose the EOS and teach the model not to stop
-    input_ids = prompt_ids + target_ids
-    labels = list(input_ids) if config.train_on_inputs else [IGNORE_INDEX] * len(prompt_ids) + target_ids
+    input_ids, labels = join_prompt_and_target(prompt_ids, target_ids, config.train_on_inputs)
     return {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels}
+
+
+def join_prompt_and_target(prompt_ids: list[int], target_ids: list[int],
+                           train_on_inputs: bool = False) -> tuple[list[int], list[int]]:
+    """(input_ids, labels): the prompt then the target (which ends with EOS); prompt labels are -100 unless trained."""
+    input_ids = list(prompt_ids) + list(target_ids)
+    labels = list(input_ids) if train_on_inputs else [IGNORE_INDEX] * len(prompt_ids) + list(target_ids)
+    return input_ids, labels
+
+
+def masked_token_loss(logits, labels, reduction: str = "mean"):
+    """Next-token cross-entropy: logits at t predict the label at t+1; positions labelled -100 are ignored."""
+    import torch
+
+    shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
+    return torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)).float(),
+                                             shift_labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction=reduction)
 
 
 def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneConfig):
@@ -129,6 +145,17 @@ def count_parameters(model) -> tuple[int, int]:
     return trainable, sum(p.numel() for p in model.parameters())
 
 
+def lora_added_params(d_in: int, d_out: int, r: int) -> int:
+    """Parameters LoRA trains for one d_in -> d_out linear layer: A (r x d_in) and B (d_out x r)."""
+    return r * (d_in + d_out)
+
+
+def lora_params_for(shapes: dict[str, tuple[int, int]], r: int, targets: list[str] | tuple[str, ...],
+                    n_layers: int) -> int:
+    """LoRA parameters over every layer, for the target modules named (shapes: module -> (d_in, d_out))."""
+    return n_layers * sum(lora_added_params(*shapes[t], r) for t in targets)
+
+
 def lora_config_kwargs(config: FinetuneConfig) -> dict[str, Any]:
     """Keyword arguments for peft.LoraConfig (a test checks each still exists)."""
     return {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
@@ -163,13 +190,9 @@ def held_out_loss(model, tokenizer, records: list[InstructionRecord], config: Fi
         for start in range(0, len(dataset), batch_size):
             batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
             batch = {k: v.to(model.device) for k, v in batch.items()}
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
-            shift_logits, shift_labels = logits[:, :-1], batch["labels"][:, 1:]
-            loss = torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)),
-                                                     shift_labels.reshape(-1), ignore_index=IGNORE_INDEX,
-                                                     reduction="sum")
-            total += float(loss)
-            count += int((shift_labels != IGNORE_INDEX).sum())
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            total += float(masked_token_loss(logits, batch["labels"], reduction="sum"))
+            count += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
     return total / max(count, 1)
 
 

@@ -1,0 +1,95 @@
+"""Checkers for lesson 04 (fine-tuning); expected values come from the package wherever it computes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .harness import Case, Feedback, call_once, compare_fields, run_cases
+
+
+def check_lora_params(fn: Callable[[int, int, int], int]) -> Feedback:
+    """lora_params(d_in, d_out, r) -> trainable parameters LoRA adds to one d_in x d_out linear layer."""
+    from ..finetune import lora_added_params
+
+    shapes = [("a square layer", (576, 576, 8)), ("a rectangular layer", (576, 192, 8)),
+              ("rank 1", (10, 20, 1)), ("rank 16", (2048, 512, 16))]
+    cases = [Case(label, a, lora_added_params(*a)) for label, a in shapes]
+
+    def diagnose(case: Case, got: Any) -> str | None:
+        d_in, d_out, r = case.args
+        if got == d_in * d_out:
+            return "that is the frozen weight matrix itself; LoRA trains only A (r x d_in) and B (d_out x r)"
+        if got == r * d_in * d_out:
+            return "multiply each factor's two sides, then add: r*d_in + d_out*r"
+        return None
+
+    return run_cases("lora_params", fn, cases, "A is r x d_in and B is d_out x r", diagnose=diagnose)
+
+
+def check_count_lora_params(fn: Callable[[dict, int, Sequence[str], int], int]) -> Feedback:
+    """count_lora_params(shapes, r, targets, n_layers) -> LoRA parameters over every layer and target module."""
+    smol = {"q_proj": (576, 576), "k_proj": (576, 192), "v_proj": (576, 192), "o_proj": (576, 576),
+            "gate_proj": (576, 1536), "up_proj": (576, 1536), "down_proj": (1536, 576)}
+
+    from ..finetune import lora_params_for as expected
+
+    args = [("SmolLM2-135M, q and v, r=8", (smol, 8, ["q_proj", "v_proj"], 30)),
+            ("all linear layers, r=16", (smol, 16, list(smol), 30)), ("no target modules", (smol, 8, [], 30)),
+            ("one layer", (smol, 4, ["o_proj"], 1))]
+    cases = [Case(label, a, expected(*a)) for label, a in args]
+
+    def diagnose(case: Case, got: Any) -> str | None:
+        shapes, r, targets, layers = case.args
+        if layers and got == expected(*case.args) // layers:
+            return "every one of the n_layers layers has its own copy of each target module"
+        return None
+
+    return run_cases("count_lora_params", fn, cases, "sum lora_params over the target modules, times n_layers",
+                     diagnose=diagnose)
+
+
+def check_lora_config(fn: Callable[[int, int, Sequence[str]], Any]) -> Feedback:
+    """make_lora_config(r, alpha, targets) -> a peft LoraConfig for causal language modelling."""
+    task = "make_lora_config"
+    hint = "LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.05, bias='none', " \
+           "task_type='CAUSAL_LM')"
+    config, problem = call_once(task, fn, (8, 16, ["q_proj", "v_proj"]), hint)
+    if problem is not None:
+        return problem
+    from peft import LoraConfig
+
+    if not isinstance(config, LoraConfig):
+        return Feedback(task, False, True, f"expected a peft.LoraConfig, got {type(config).__name__}", hint)
+    rows = [("r", config.r, 8), ("lora_alpha", config.lora_alpha, 16),
+            ("target_modules", set(config.target_modules or ()), {"q_proj", "v_proj"}),
+            ("lora_dropout", config.lora_dropout, 0.05), ("bias", config.bias, "none"),
+            ("task_type", str(config.task_type).split(".")[-1], "CAUSAL_LM")]
+    return compare_fields(task, rows, hint, "r, alpha, targets, dropout, bias and task type all set")
+
+
+def check_sft_config(fn: Callable[[str, int, int, float], Any]) -> Feedback:
+    """make_sft_config(out_dir, max_steps, batch_size, learning_rate) -> a TRL SFTConfig that runs on this CPU."""
+    task = "make_sft_config"
+    hint = "SFTConfig(output_dir=..., max_steps=..., per_device_train_batch_size=..., learning_rate=..., " \
+           "bf16=False, report_to='none', save_strategy='no', logging_steps=1)"
+
+    def explain(err: Exception) -> str | None:
+        if isinstance(err, ValueError) and "bf16" in str(err):
+            return ("SFTConfig refused bf16 on this machine: TRL turns bf16 on by default, and a CPU without bf16 "
+                    "support rejects it")
+        return None
+
+    config, problem = call_once(task, fn, ("/tmp/alpaca-course-exercise", 12, 4, 2e-4), hint, explain)
+    if problem is not None:
+        return problem
+    from trl import SFTConfig
+
+    if not isinstance(config, SFTConfig):
+        return Feedback(task, False, True, f"expected a trl.SFTConfig, got {type(config).__name__}", hint)
+    report = config.report_to if isinstance(config.report_to, list) else [config.report_to]
+    rows = [("max_steps", config.max_steps, 12), ("per_device_train_batch_size", config.per_device_train_batch_size, 4),
+            ("learning_rate", config.learning_rate, 2e-4), ("logging_steps", config.logging_steps, 1),
+            ("save_strategy", str(config.save_strategy).split(".")[-1].lower(), "no"),
+            ("report_to", [r for r in report if r not in ("none", None)], [])]
+    return compare_fields(task, rows, hint, "a config that trains on this machine, logs every step and saves nothing")
