@@ -46,19 +46,6 @@ def gaussian_collapse(generations: int = 200, n: int = 20, mode: str = "replace"
     return {"mean": np.array(means), "std": np.array(stds)}
 
 
-def plot_gaussian(results: dict[str, dict[str, np.ndarray]], true_std: float = 1.0):
-    """Standard deviation per generation for each mode."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for mode, series in results.items():
-        ax.plot(series["std"], label=mode)
-    ax.axhline(true_std, color="grey", linestyle=":", label="true spread")
-    ax.set(xlabel="generation", ylabel="fitted standard deviation", title="The Gaussian toy: replace vs accumulate")
-    ax.legend()
-    return fig
-
-
 @dataclass
 class GenerationStats:
     """What we track per generation of the self-training loop."""
@@ -110,24 +97,6 @@ def self_training_loop(instructions: list[str], real_held_out: list[InstructionR
         model = peft_model.merge_and_unload()
         model.eval()
     return stats
-
-
-def plot_loop(stats: list[GenerationStats]):
-    """Diversity of samples and loss on real text, per generation."""
-    import matplotlib.pyplot as plt
-
-    gens = [s.generation for s in stats]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
-    axes[0].plot(gens, [s.distinct_2 for s in stats], "o-")
-    axes[0].set(title="distinct-2 of samples (higher = more varied)", xlabel="generation")
-    axes[1].plot(gens, [s.self_bleu for s in stats], "o-", color="tab:orange")
-    axes[1].set(title="self-BLEU of samples (higher = more alike)", xlabel="generation")
-    axes[2].plot(gens, [s.held_out_loss for s in stats], "o-", color="tab:red")
-    axes[2].set(title="loss on real held-out text", xlabel="generation")
-    for ax in axes:
-        ax.set_xticks(gens)
-    fig.tight_layout()
-    return fig
 
 
 def stats_table(stats: list[GenerationStats]) -> str:

@@ -136,3 +136,34 @@ def timeline(events: Sequence[tuple[str, str, str, str]], title: str = "Training
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_gaussian(results: Mapping[str, Mapping[str, np.ndarray]], true_std: float = 1.0):
+    """Standard deviation per generation for each mode."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for mode, series in results.items():
+        ax.plot(series["std"], label=mode)
+    ax.axhline(true_std, color="grey", linestyle=":", label="true spread")
+    ax.set(xlabel="generation", ylabel="fitted standard deviation", title="The Gaussian toy: replace vs accumulate")
+    ax.legend()
+    return fig
+
+
+def plot_loop(stats: Sequence):
+    """Diversity of samples and loss on real text, per generation (collapse.GenerationStats rows)."""
+    import matplotlib.pyplot as plt
+
+    gens = [s.generation for s in stats]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    axes[0].plot(gens, [s.distinct_2 for s in stats], "o-")
+    axes[0].set(title="distinct-2 of samples (higher = more varied)", xlabel="generation")
+    axes[1].plot(gens, [s.self_bleu for s in stats], "o-", color="tab:orange")
+    axes[1].set(title="self-BLEU of samples (higher = more alike)", xlabel="generation")
+    axes[2].plot(gens, [s.held_out_loss for s in stats], "o-", color="tab:red")
+    axes[2].set(title="loss on real held-out text", xlabel="generation")
+    for ax in axes:
+        ax.set_xticks(gens)
+    fig.tight_layout()
+    return fig

@@ -5,12 +5,11 @@ from alpaca_course.collapse import (
     as_dicts,
     default_split,
     gaussian_collapse,
-    plot_gaussian,
-    plot_loop,
     self_training_loop,
     stats_table,
 )
 from alpaca_course.finetune import FinetuneConfig
+from alpaca_course.plots import plot_gaussian, plot_loop
 from alpaca_course.self_instruct import load_seed_tasks
 
 
