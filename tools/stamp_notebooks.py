@@ -20,7 +20,7 @@ FOLDERS = ("lessons", "solutions", "exercises")
 
 def setup_source() -> str:
     """The text of the shared setup cell."""
-    packages = " ".join(f'"{p}"' for p in V["colab_packages"]())
+    packages = ", ".join(f'"{p}"' for p in V["colab_packages"]())  # one pip argument each
     return f'''# Shared setup (identical in every notebook; written by tools/stamp_notebooks.py)
 import os, subprocess, sys
 IN_COLAB = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
