@@ -297,7 +297,7 @@ def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecor
     novel = [(c, v) for c, v in zip(passed, verdicts, strict=True) if v["kept"]]
     answers = write_outputs(teacher, [c for c, _ in novel], settings, seed + 1) if answer and novel else []
     records = []
-    for (c, v), (output, finish) in zip(novel, answers, strict=True):
+    for (c, v), (output, finish) in zip(novel if answer else [], answers, strict=True):
         if not output:
             funnel.removed[EMPTY_OUTPUT] += 1
             continue

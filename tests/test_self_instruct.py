@@ -173,3 +173,16 @@ def test_a_second_generate_on_a_file_in_use_is_refused(tmp_path):
         first.wait()
     records = read_jsonl(out) if out.exists() and out.read_text().endswith("\n") else []
     assert len({r.instruction for r in records}) == len(records), "only one writer: no duplicates"
+
+
+def test_a_round_without_answers_counts_slots_and_keeps_no_records(teacher):
+    from alpaca_course.filters import Funnel
+    from alpaca_course.self_instruct import generation_round, pick_demos
+
+    settings = settings_for_profile(get_profile("quick"))
+    demos = [pick_demos(random.Random(i), load_seed_tasks(), [], settings) for i in range(2)]
+    funnel = Funnel()
+    result = generation_round(teacher, demos, settings, seed=1, funnel=funnel, answer=False)
+    assert result.slots == 2 * settings.slots_per_prompt() and result.records == []
+    assert len(result.novel) <= len(result.passed) <= len(result.candidates) <= result.slots
+    assert funnel.entered == len(result.candidates)
