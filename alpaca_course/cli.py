@@ -35,7 +35,6 @@ def at_least(minimum: int):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
-    parse.__name__ = f"integer >= {minimum}"
     return parse
 
 
@@ -49,11 +48,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from .teachers import TeacherConfigError, TeacherUnavailable
 
     return (DataError, ModelNotAvailable, ProfileError, TeacherConfigError, TeacherUnavailable,
-            TrainedModelNotFound, OutputLocked, UsageError)
-
-
-class UsageError(ValueError):
-    """A value the command cannot work with (found after parsing, e.g. in a file's content)."""
+            TrainedModelNotFound, OutputLocked)
 
 
 def one_line(err: BaseException) -> str:

@@ -6,6 +6,7 @@ import platform
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 
 DEFAULT_PROMPT = "In one sentence, what is an instruction-tuned language model?"
 
@@ -32,7 +33,7 @@ def run_doctor(prompt: str = DEFAULT_PROMPT, max_new_tokens: int = 60) -> int:
     from .teachers import LocalTeacher, Sampling
 
     print(f"alpaca-course {__version__}   Python {platform.python_version()} on {platform.platform()}")
-    print(f"  installed from {__file__.rsplit('/', 2)[0]}")
+    print(f"  installed from {Path(__file__).resolve().parent}")
     for name, installed, tested in package_versions():
         note = "" if installed.split("+")[0] == tested else f"  (tested: {tested})"
         print(f"  {name:<13}{installed}{note}")

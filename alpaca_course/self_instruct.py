@@ -291,8 +291,9 @@ def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecor
     if pool is not None:
         verdicts = pool.admit([c.instruction for c in passed], commit=False)
     else:
-        verdicts = [{"kept": c.instruction not in [p.instruction for p in passed[:i]], "max_rouge": 0.0,
-                     "most_similar": ""} for i, c in enumerate(passed)]
+        first_seen = {c.instruction: i for i, c in reversed(list(enumerate(passed)))}
+        verdicts = [{"kept": first_seen[c.instruction] == i, "max_rouge": 0.0, "most_similar": ""}
+                    for i, c in enumerate(passed)]
     funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
     novel = [(c, v) for c, v in zip(passed, verdicts, strict=True) if v["kept"]]
     answers = write_outputs(teacher, [c for c, _ in novel], settings, seed + 1) if answer and novel else []

@@ -6,8 +6,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 from alpaca_course.cli import main
 from alpaca_course.data import MAX_FIELD_CHARS, InstructionRecord, write_jsonl
 from alpaca_course.locking import lock_path
@@ -17,25 +15,17 @@ GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
 
 
 def run_cli(capsys, *argv) -> str:
-    """Run the CLI in this process; return its stderr after checking the exit code and the one-line shape."""
-    with pytest.raises(SystemExit) if argv and argv[0] == "--argparse" else _nothing() as exit_info:
-        status = main(list(argv[1:] if argv[0] == "--argparse" else argv))
-    if exit_info is not None:
-        status = exit_info.value.code
+    """Run the CLI in this process; return its one stderr line after checking the exit code and the shape."""
+    try:
+        status = main(list(argv))
+    except SystemExit as exit_:  # argparse's own exit, after its one-line message
+        status = exit_.code
     err = capsys.readouterr().err
     assert status == 2, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def write_lines(path, *rows):
@@ -74,13 +64,13 @@ def test_field_of_the_wrong_type(capsys, tmp_path):
 
 
 def test_negative_n(capsys, tmp_path):
-    line = run_cli(capsys, "--argparse", "generate", "--n", "-5", "--out", str(tmp_path / "x.jsonl"))
+    line = run_cli(capsys, "generate", "--n", "-5", "--out", str(tmp_path / "x.jsonl"))
     assert "--n" in line and "at least 1" in line
     assert not (tmp_path / "x.jsonl").exists()
 
 
 def test_steps_that_are_not_a_number(capsys, tmp_path):
-    line = run_cli(capsys, "--argparse", "train", "--data", "d.jsonl", "--out", "o", "--steps", "ten")
+    line = run_cli(capsys, "train", "--data", "d.jsonl", "--out", "o", "--steps", "ten")
     assert "--steps" in line and "whole number" in line
 
 

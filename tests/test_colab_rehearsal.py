@@ -16,7 +16,6 @@ def test_lesson_00_runs_from_the_wheel_in_a_colab_like_venv():
     venv = Path(seen["venv"]).resolve()
     course_file = Path(seen["course_file"]).resolve()
     assert venv in course_file.parents and "site-packages" in course_file.parts, "imported from the checkout?"
-    assert ROOT.resolve() not in course_file.parents or venv in course_file.parents
     assert seen["after"] == seen["before"], "the setup cell replaced Colab's torch or numpy"
     assert seen["sdist"] and seen["wheel"].endswith(".whl")
     assert "tokens; it stopped because" in seen["model_answer"]
