@@ -121,6 +121,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    """Base vs plain student vs curated student on the held-out prompts, with intervals and paired differences."""
+    from .experiment import run_experiment, settings_for_profile
+    from .profiles import get_profile
+
+    profile = get_profile()
+    changes = {"k": args.k, "n_examples": args.examples, "steps": args.steps, "rounds": args.rounds,
+               "eval_generated": args.eval_generated}
+    settings = settings_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
+    result = run_experiment(profile, settings, out_dir=args.out, plain_data=args.plain_data, progress=not args.quiet)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0
+
+
 def cmd_card(args: argparse.Namespace) -> int:
     """Write a Hugging Face dataset card for a generated file (warnings about the teacher's terms on stderr)."""
     from .provenance import dataset_card
@@ -205,6 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--n", type=at_least(1), help="how many evaluation prompts (default: the profile's)")
     ev.set_defaults(func=cmd_evaluate)
+    ex = sub.add_parser("experiment", help="does curation make the student better? base vs plain vs curated student")
+    ex.add_argument("--json", action="store_true", help="print everything as JSON (responses included)")
+    ex.add_argument("--out", help="folder for the students and experiment.json (default: workspace/experiment)")
+    ex.add_argument("--plain-data", help="generated data for the plain student (default: the workspace's)")
+    ex.add_argument("--k", type=at_least(1), help="answers sampled per constrained instruction")
+    ex.add_argument("--examples", type=at_least(2), help="training examples per student")
+    ex.add_argument("--steps", type=at_least(1), help="optimizer steps per student")
+    ex.add_argument("--rounds", type=at_least(1), help="2 or more: expert iteration (the student becomes the teacher)")
+    ex.add_argument("--eval-generated", type=at_least(1), help="held-out constrained prompts besides the hand-written 64")
+    ex.add_argument("--quiet", action="store_true")
+    ex.set_defaults(func=cmd_experiment)
     card = sub.add_parser("card", help="a dataset card (HF format, YAML metadata) for a generated file")
     card.add_argument("file", help="JSONL or Alpaca-style JSON; its FILE.run.json supplies the provenance")
     card.add_argument("--out", help="write the card here (default: print it)")

@@ -12,7 +12,7 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+\S", re.MULTILINE)
@@ -127,6 +127,81 @@ def score_responses(prompts: Sequence[EvalPrompt], responses: Sequence[str]) -> 
                   {k: rate(v) for k, v in sorted(kinds.items())})
 
 
+def prompt_passes(prompts: Sequence[EvalPrompt], responses: Sequence[str], loose: bool = False) -> list[bool]:
+    """Per prompt: did the response pass every one of its checks?"""
+    return [all(check(r, c, loose) for c in p.checks) for p, r in zip(prompts, responses, strict=True)]
+
+
+# --- uncertainty: intervals for one model, and a paired comparison of two on the same prompts ---------------
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95% interval for a proportion k/n (honest at small n and near 0 or 1, unlike k/n +- 2 SE)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_ci(hits: Sequence[float], totals: Sequence[float] | None = None, samples: int = 2000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float, float]:
+    """(estimate, low, high): a rate sum(hits)/sum(totals) and its percentile bootstrap interval over prompts.
+
+    Resampling whole prompts keeps a prompt's checks together, so the same code gives the
+    prompt-level rate (totals all 1) and the check-level rate (hits and totals counted per prompt).
+    """
+    import numpy as np
+
+    hits = np.asarray(hits, dtype=float)
+    totals = np.ones_like(hits) if totals is None else np.asarray(totals, dtype=float)
+    if len(hits) == 0:
+        return 0.0, 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(hits), size=(samples, len(hits)))
+    rates = hits[idx].sum(axis=1) / np.maximum(totals[idx].sum(axis=1), 1e-12)
+    tail = (1 - level) / 2 * 100
+    return float(hits.sum() / max(totals.sum(), 1e-12)), float(np.percentile(rates, tail)), \
+        float(np.percentile(rates, 100 - tail))
+
+
+@dataclass
+class PairedDifference:
+    """B minus A on the same prompts: the difference in pass rate, its paired bootstrap interval, prompts gained and lost."""
+
+    n: int
+    difference: float
+    low: float
+    high: float
+    gained: int  # prompts B passes and A fails
+    lost: int  # prompts A passes and B fails
+
+    def verdict(self) -> str:
+        """'better' when the whole interval is above 0, 'worse' when below, else 'no detectable difference'."""
+        return "better" if self.low > 0 else "worse" if self.high < 0 else "no detectable difference"
+
+    def __str__(self) -> str:
+        return (f"{self.difference:+.3f} [95% CI {self.low:+.3f}, {self.high:+.3f}], n={self.n}; "
+                f"gained {self.gained}, lost {self.lost}: {self.verdict()}")
+
+
+def paired_bootstrap(a: Sequence[bool], b: Sequence[bool], samples: int = 5000, seed: int = 0,
+                     level: float = 0.95) -> PairedDifference:
+    """Compare two models' per-prompt passes on the *same* prompts: resample prompts, keep the pairs.
+
+    Pairing removes the prompts' own difficulty from the noise, so it detects differences that two
+    separate intervals would hide. Identical models give exactly 0 with an interval of [0, 0].
+    """
+    import numpy as np
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or len(a) == 0:
+        raise ValueError(f"need two equally long, non-empty lists of results, got {len(a)} and {len(b)}")
+    delta = b - a
+    _, low, high = bootstrap_ci(delta, samples=samples, seed=seed, level=level)
+    return PairedDifference(len(a), float(delta.mean()), low, high, int((delta > 0).sum()), int((delta < 0).sum()))
+
+
 def length_stats(texts: Sequence[str]) -> dict[str, float]:
     """Mean, median and max length in words."""
     counts = [word_count(t) for t in texts] or [0]
@@ -139,8 +214,8 @@ def template_adherence(texts: Sequence[str], stopped: Sequence[bool]) -> float:
     return sum(ok) / len(ok) if ok else 0.0
 
 
-def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "chat", max_new_tokens: int = 160,
-            batch_size: int = 16) -> tuple[list[str], list[bool]]:
+def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "chat", max_new_tokens: int = 128,
+            batch_size: int = 32) -> tuple[list[str], list[bool]]:
     """Greedy responses to the prompts with the given template; and whether each stopped at EOS."""
     from .data import InstructionRecord
     from .teachers import LocalTeacher, Sampling
@@ -163,7 +238,7 @@ def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "ch
 
 @dataclass
 class EvalReport:
-    """One model's results on the evaluation prompts."""
+    """One model's results on the evaluation prompts, with every per-prompt verdict kept for intervals and pairing."""
 
     label: str
     template: str
@@ -171,24 +246,40 @@ class EvalReport:
     lengths: dict[str, float]
     adherence: float
     responses: list[str]
+    prompts: list[EvalPrompt] = field(default_factory=list)
+
+    def passes(self, loose: bool = False) -> list[bool]:
+        """Per prompt: all checks passed (strict or loose)."""
+        return prompt_passes(self.prompts, self.responses, loose)
+
+    def intervals(self, samples: int = 2000) -> dict[str, tuple[float, float, float]]:
+        """(estimate, low, high) with a 95% bootstrap interval for the four pass rates."""
+        out = {}
+        for loose in (False, True):
+            name = "loose" if loose else "strict"
+            out[f"prompt_{name}"] = bootstrap_ci(self.passes(loose), samples=samples)
+            per_prompt = [sum(check(r, c, loose) for c in p.checks) for p, r in zip(self.prompts, self.responses, strict=True)]
+            out[f"check_{name}"] = bootstrap_ci(per_prompt, [len(p.checks) for p in self.prompts], samples=samples)
+        return out
 
     def summary(self) -> str:
-        """The scores as a few readable lines."""
-        s = self.scores
+        """The scores with their intervals, as a few readable lines."""
+        ci = self.intervals()
         return "\n".join([
-            f"{self.label}, {self.template} template, {len(self.responses)} prompts",
-            f"  prompt-level pass rate: strict {s.prompt_strict:.3f}, loose {s.prompt_loose:.3f}",
-            f"  check-level pass rate:  strict {s.check_strict:.3f}, loose {s.check_loose:.3f}",
+            f"{self.label}, {self.template} template, n={len(self.responses)} prompts (95% bootstrap intervals)",
+            *(f"  {name.replace('_', '-level ')}: {est:.3f} [{lo:.3f}, {hi:.3f}]" for name, (est, lo, hi) in ci.items()),
             f"  template adherence (stopped at EOS, no run-on): {self.adherence:.3f}",
             "  length: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lengths.items()),
-            "  by kind (strict): " + ", ".join(f"{k} {v:.2f}" for k, v in s.by_kind.items())])
+            "  by kind (strict): " + ", ".join(f"{k} {v:.2f}" for k, v in self.scores.by_kind.items())])
 
     def to_dict(self) -> dict:
-        """Plain data for JSON (responses included)."""
-        return {"label": self.label, "template": self.template, "prompt_strict": self.scores.prompt_strict,
-                "prompt_loose": self.scores.prompt_loose, "check_strict": self.scores.check_strict,
-                "check_loose": self.scores.check_loose, "by_kind": self.scores.by_kind, **self.lengths,
-                "template_adherence": self.adherence, "responses": self.responses}
+        """Plain data for JSON (intervals, per-prompt verdicts and responses included)."""
+        return {"label": self.label, "template": self.template, "n": len(self.responses),
+                "prompt_strict": self.scores.prompt_strict, "prompt_loose": self.scores.prompt_loose,
+                "check_strict": self.scores.check_strict, "check_loose": self.scores.check_loose,
+                "intervals": {k: list(v) for k, v in self.intervals().items()}, "by_kind": self.scores.by_kind,
+                **self.lengths, "template_adherence": self.adherence, "prompt_ids": [p.id for p in self.prompts],
+                "strict_passes": self.passes(), "responses": self.responses}
 
 
 def evaluate_trained(folder: str | None = None, n: int | None = None, profile=None) -> EvalReport:
@@ -212,11 +303,12 @@ def evaluate_trained(folder: str | None = None, n: int | None = None, profile=No
     return evaluate_model(model, tokenizer, prompts, template, label)
 
 
-def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str) -> EvalReport:
+def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str,
+                   max_new_tokens: int = 128) -> EvalReport:
     """Respond to every prompt and score the responses."""
-    texts, stopped = respond(model, tokenizer, prompts, template)
+    texts, stopped = respond(model, tokenizer, prompts, template, max_new_tokens)
     return EvalReport(label, template, score_responses(prompts, texts), length_stats(texts),
-                      template_adherence(texts, stopped), texts)
+                      template_adherence(texts, stopped), texts, list(prompts))
 
 
 def side_by_side(prompts: Sequence[EvalPrompt], before: EvalReport, after: EvalReport, width: int = 60) -> str:

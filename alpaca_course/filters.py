@@ -1,4 +1,9 @@
-"""Filters: the rules Alpaca used to throw away bad generated instructions, and a funnel report.
+"""Filters: the rules Alpaca used to throw away bad generated instructions, our rules for bad outputs,
+and a funnel report.
+
+Alpaca filtered instructions only. A small teacher also writes bad *answers*: cut off at the token
+limit, copying the question back, looping on a phrase, or saying nothing. Training on those teaches
+the student exactly that, so the output rules drop them, each with its own row in the funnel.
 
 Rules run in order and the first one an instruction breaks is the one that gets the blame, so
 the funnel shows how many each rule removed. The ROUGE-L novelty filter runs last: a candidate
@@ -65,13 +70,65 @@ RULES: list[tuple[str, Callable[[str], bool]]] = [
 ]
 NOVELTY = "too similar (ROUGE-L > 0.7)"
 
+# --- output rules: applied to the teacher's answer (instance generation) ---------------------------------
+
+MIN_OUTPUT_WORDS = 2
+TRUNCATED = "output cut at the token limit"
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def near_empty(output: str, min_words: int = MIN_OUTPUT_WORDS) -> bool:
+    """Fewer than `min_words` words of letters or digits ("", "...", "Sure!")."""
+    return len(_words(output)) < min_words
+
+
+def repeats_prompt(output: str, instruction: str, input_text: str = "", threshold: float = 0.8) -> bool:
+    """The answer is (nearly) the instruction or the input said back: ROUGE-L F above `threshold` against either."""
+    from .rouge import rouge_l
+
+    return any(source.strip() and rouge_l(source, output) > threshold for source in (instruction, input_text))
+
+
+def degenerate_repetition(output: str, n: int = 4, min_distinct: float = 0.5, min_words: int = 16) -> bool:
+    """A loop: in an answer of `min_words`+ words, under half of its word n-grams are distinct
+    (or one line of 3+ words comes back three times or more)."""
+    words = _words(output)
+    lines = [line.strip().lower() for line in output.splitlines() if len(line.split()) >= 3]
+    if lines and max(lines.count(line) for line in lines) >= 3:
+        return True
+    if len(words) < min_words:
+        return False
+    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return len(set(grams)) / len(grams) < min_distinct
+
+
+#: The output rules in the order they are checked: (name, test(output, instruction, input) that returns True to drop).
+OUTPUT_RULES: list[tuple[str, Callable[[str, str, str], bool]]] = [
+    ("empty or near-empty output", lambda out, ins, inp: near_empty(out)),
+    ("output repeats the instruction or input", repeats_prompt),
+    ("output loops (repeated n-grams)", lambda out, ins, inp: degenerate_repetition(out)),
+]
+
+
+def first_broken_output_rule(output: str, instruction: str, input_text: str = "") -> str | None:
+    """The name of the first output rule the answer breaks, or None."""
+    return next((name for name, test in OUTPUT_RULES if test(output, instruction, input_text)), None)
+
+
+def funnel_stages() -> list[str]:
+    """Every stage of the funnel in order: instruction rules, novelty, then the output rules."""
+    return [name for name, _ in RULES] + [NOVELTY, TRUNCATED] + [name for name, _ in OUTPUT_RULES]
+
 
 @dataclass
 class Funnel:
     """How many candidates entered, how many each rule removed, how many remain."""
 
     entered: int = 0
-    removed: dict[str, int] = field(default_factory=lambda: {name: 0 for name, _ in RULES} | {NOVELTY: 0})
+    removed: dict[str, int] = field(default_factory=lambda: {name: 0 for name in funnel_stages()})
 
     @property
     def kept(self) -> int:
@@ -93,8 +150,9 @@ class Funnel:
         return out
 
     def __str__(self) -> str:
-        width = max(len(name) for name, _, _ in self.rows())
-        return "\n".join(f"{name:<{width}}  -{removed:>5}  {left:>6}" for name, removed, left in self.rows())
+        rows = [("rule", "removed", "left")] + self.rows()
+        width = max(len(name) for name, _, _ in rows)
+        return "\n".join(f"{name:<{width}}  {removed:>7}  {left:>6}" for name, removed, left in rows)
 
 
 def first_broken_rule(instruction: str, rules=RULES) -> str | None:

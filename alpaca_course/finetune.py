@@ -78,11 +78,15 @@ def prompt_and_target(tokenizer, record: InstructionRecord, template: str) -> tu
 
 
 def tokenize_example(tokenizer, record: InstructionRecord, config: FinetuneConfig) -> dict | None:
-    """input_ids, attention_mask and labels for one record; None when it does not fit max_length.
+    """input_ids, attention_mask and labels for one record; None when it does not fit max_length,
+    or when its output was cut at the teacher's token limit (meta "output_truncated").
 
     Prompt and target are tokenized separately and concatenated, so the boundary between them is
-    exact (tokenizing the joined text can merge tokens across it).
+    exact (tokenizing the joined text can merge tokens across it). A cut-off output never gets an
+    end token appended: that would teach the student to stop mid-sentence.
     """
+    if record.meta.get("output_truncated"):
+        return None
     prompt, target = prompt_and_target(tokenizer, record, config.template)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
@@ -110,7 +114,7 @@ def masked_token_loss(logits, labels, reduction: str = "mean"):
 
 
 def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneConfig):
-    """A tokenized datasets.Dataset, and how many records were too long to use."""
+    """A tokenized datasets.Dataset, and how many records were skipped (too long, or a cut-off output)."""
     from datasets import Dataset
 
     rows = [tokenize_example(tokenizer, r, config) for r in records]
@@ -292,7 +296,7 @@ def describe_training(result: TrainResult) -> str:
     return "\n".join([
         f"trained {result.steps} steps on {result.train_examples} examples in {result.seconds:.0f} s "
         f"({result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB); "
-        f"skipped as too long: {result.skipped_too_long}",
+        f"skipped (too long or cut off): {result.skipped_too_long}",
         f"trainable parameters: {result.trainable_params:,} of {result.total_params:,}",
         f"held-out loss {result.eval_loss_before:.3f} -> {result.eval_loss_after:.3f} "
         f"(perplexity {result.perplexity_before:.1f} -> {result.perplexity_after:.1f}); saved to {result.out_dir}"])
@@ -415,7 +419,7 @@ instruction examples with the {config["template"]} template.
   {config["lr_scheduler_type"]} schedule, max length {config["max_length"]} tokens
 - LoRA: r={config["lora_r"]}, alpha={config["lora_alpha"]}, dropout={config["lora_dropout"]}, modules={list(config["target_modules"])}
 - trainable parameters: {result.trainable_params:,} of {result.total_params:,} ({100 * result.trainable_params / result.total_params:.2f}%)
-- examples skipped as too long: {result.skipped_too_long}
+- examples skipped (too long, or an output cut at the teacher's token limit): {result.skipped_too_long}
 
 ## Evaluation (held-out examples from the same generated data)
 

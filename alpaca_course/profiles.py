@@ -113,6 +113,37 @@ def choose_dtype(device: str, capability: tuple[int, int] | None = None) -> str:
     return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
 
 
+#: CPU flags (Linux /proc/cpuinfo names) of native bfloat16 arithmetic; without them bf16 is emulated, and slow.
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux reports them (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def generation_dtype(device: str, flags: set[str] | None = None,
+                     capability: tuple[int, int] | None = None) -> str:
+    """Precision for generating text (no training): half precision where the hardware computes it natively.
+
+    Decoding reads every weight once per token, so bfloat16 decodes about twice as fast on a CPU
+    with native bf16 (AVX-512 BF16 or AMX). Without those instructions bf16 is emulated and a batch
+    runs several times *slower* than float32 (measured: 23 against 81 tokens/s at batch 32 on an
+    AVX2-only CPU), so there we keep float32. Pass `flags` to test the rule on any machine.
+    """
+    if device == "cuda":
+        return choose_dtype(device, capability)
+    flags = cpu_flags() if flags is None else flags
+    return "bfloat16" if any(f in flags for f in BF16_CPU_FLAGS) else "float32"
+
+
 def training_precision(device: str, full_finetune: bool,
                        capability: tuple[int, int] | None = None) -> tuple[str, str | None]:
     """(dtype the weights load in, the Trainer's mixed-precision mode: "bf16", "fp16" or None).

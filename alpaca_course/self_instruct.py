@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .data import DataError, InstructionRecord, append_jsonl, read_jsonl, repair_tail
-from .filters import NOVELTY, Funnel, NoveltyFilter, apply_rules
+from .filters import NOVELTY, TRUNCATED, Funnel, NoveltyFilter, apply_rules, first_broken_output_rule
 from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
 
 NO_INPUT = "<noinput>"
-EMPTY_OUTPUT = "empty output"
 
 
 @dataclass(frozen=True)
@@ -224,6 +223,31 @@ def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: G
     return out
 
 
+def checked_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: GenerationSettings, seed: int,
+                    funnel: Funnel) -> list[tuple[int, str, bool]]:
+    """Answers that pass the output rules: (candidate index, output, regenerated) each; the funnel counts the rest.
+
+    An answer cut at the token limit is asked for once more with twice the budget; if it is cut
+    again it is dropped, because training on it (and then an end token) teaches the student to
+    stop mid-sentence.
+    """
+    answers = write_outputs(teacher, candidates, settings, seed)
+    cut = [i for i, (_, finish) in enumerate(answers) if finish == "length"]
+    if cut:
+        longer = replace(settings, output_max_new_tokens=2 * settings.output_max_new_tokens)
+        for i, answer in zip(cut, write_outputs(teacher, [candidates[i] for i in cut], longer, seed + 7), strict=True):
+            answers[i] = answer
+    kept = []
+    for i, (output, finish) in enumerate(answers):
+        broken = TRUNCATED if finish == "length" else first_broken_output_rule(output, candidates[i].instruction,
+                                                                                  candidates[i].input)
+        if broken:
+            funnel.removed[broken] += 1
+        else:
+            kept.append((i, output, i in cut))
+    return kept
+
+
 # --- one round: prompt -> sample -> parse -> rules -> novelty -> answer ------------------------------------
 
 def magpie_prefix(tokenizer) -> str:
@@ -274,7 +298,7 @@ class Round:
     candidates: list[Candidate]
     passed: list[Candidate]  # passed the rule filters
     novel: list[tuple[Candidate, dict]]  # and the novelty filter, with its verdict
-    records: list[InstructionRecord]  # and got a usable answer (empty when answers were not asked for)
+    records: list[InstructionRecord]  # and got an answer that passed the output rules (empty when not asked for)
 
 
 def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], settings: GenerationSettings,
@@ -296,15 +320,13 @@ def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecor
                     for i, c in enumerate(passed)]
     funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
     novel = [(c, v) for c, v in zip(passed, verdicts, strict=True) if v["kept"]]
-    answers = write_outputs(teacher, [c for c, _ in novel], settings, seed + 1) if answer and novel else []
+    answers = checked_outputs(teacher, [c for c, _ in novel], settings, seed + 1, funnel) if answer and novel else []
     records = []
-    for (c, v), (output, finish) in zip(novel if answer else [], answers, strict=True):
-        if not output:
-            funnel.removed[EMPTY_OUTPUT] += 1
-            continue
+    for i, output, regenerated in answers:
+        c, v = novel[i]
         records.append(InstructionRecord(c.instruction, c.input, output, {
             **(meta or {}), "max_rouge": round(v["max_rouge"], 4), "most_similar": v["most_similar"],
-            "output_truncated": finish == "length"}))
+            "output_truncated": False, "output_regenerated": regenerated}))
     return Round(len(demos), len(demos) * settings.slots_per_prompt(), candidates, passed, novel, records)
 
 
@@ -444,7 +466,6 @@ def funnel_from_log(log: RunLog) -> Funnel:
     funnel = Funnel()
     funnel.entered = log.funnel.get("entered", 0)
     funnel.removed.update(log.funnel.get("removed", {}))
-    funnel.removed.setdefault(EMPTY_OUTPUT, 0)
     return funnel
 
 

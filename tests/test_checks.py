@@ -296,6 +296,46 @@ def use_forbidden_literal(forbids, use):
     return use in forbids
 
 
+def best_of_k(sample, passes, prompts, k):
+    kept, passing, total = [], 0, 0
+    for prompt in prompts:
+        answers = sample(prompt, k)
+        verdicts = [passes(prompt, a) for a in answers]
+        passing, total = passing + sum(verdicts), total + len(answers)
+        if any(verdicts):
+            kept.append((prompt, answers[verdicts.index(True)]))
+    return kept, (passing / total if total else 0.0)
+
+
+def best_of_k_last(sample, passes, prompts, k):
+    kept, passing, total = [], 0, 0
+    for prompt in prompts:
+        answers = sample(prompt, k)
+        good = [a for a in answers if passes(prompt, a)]
+        passing, total = passing + len(good), total + len(answers)
+        if good:
+            kept.append((prompt, good[-1]))
+    return kept, (passing / total if total else 0.0)
+
+
+def paired(a, b, samples, seed):
+    if len(a) != len(b):
+        raise ValueError("not pairs")
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    idx = np.random.default_rng(seed).integers(0, len(a), (samples, len(a)))
+    means = (b - a)[idx].mean(axis=1)
+    return float((b - a).mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def paired_separately(a, b, samples, seed):
+    if len(a) != len(b):
+        raise ValueError("not pairs")
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    means = b[rng.integers(0, len(b), (samples, len(b)))].mean(1) - a[rng.integers(0, len(a), (samples, len(a)))].mean(1)
+    return float((b - a).mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
 CASES = [  # checker, right answer, plausible wrong answer, words the failure message must contain
     (checks.check_format_alpaca, format_alpaca, format_alpaca_wrong, "### Input:"),
     (checks.check_chat_messages, to_chat, to_chat_wrong, "input"),
@@ -320,6 +360,8 @@ CASES = [  # checker, right answer, plausible wrong answer, words the failure me
     (checks.check_is_json, is_json, is_json_braces, "single quotes"),
     (checks.check_win_rate, win_rate, win_rate_ties_lost, "half a win"),
     (checks.check_win_rate, win_rate, win_rate_no_error, "ValueError"),
+    (checks.check_best_of_k, best_of_k, best_of_k_last, "first"),
+    (checks.check_paired_bootstrap, paired, paired_separately, "separately"),
     (checks.check_fit_gaussian, fit, fit_ddof0, "n - 1"),
     (checks.check_tail_fraction, tail, tail_one_sided, "both tails"),
     (checks.check_simulate, simulate, simulate_always_replace, "accumulate"),

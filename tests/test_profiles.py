@@ -4,6 +4,7 @@ from alpaca_course.profiles import (
     PROFILES,
     ProfileError,
     choose_dtype,
+    generation_dtype,
     get_profile,
     memory_plan_gb,
     training_precision,
@@ -45,6 +46,18 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch):
 ])
 def test_dtype_choice_from_compute_capability(device, capability, expected):
     assert choose_dtype(device, capability) == expected
+
+
+@pytest.mark.parametrize(("device", "flags", "capability", "expected"), [
+    ("cpu", {"avx", "avx2"}, None, "float32"),  # AVX2 only: bf16 would be emulated, several times slower
+    ("cpu", {"avx2", "avx512f", "avx512_bf16"}, None, "bfloat16"),
+    ("cpu", {"avx2", "amx_bf16", "amx_tile"}, None, "bfloat16"),
+    ("cpu", set(), None, "float32"),  # not Linux, or flags unknown
+    ("cuda", set(), (7, 5), "float16"),
+    ("cuda", set(), (9, 0), "bfloat16"),
+])
+def test_generation_dtype_needs_native_bf16_on_a_cpu(device, flags, capability, expected):
+    assert generation_dtype(device, flags, capability) == expected
 
 
 @pytest.mark.parametrize(("device", "capability", "full", "expected"), [

@@ -14,8 +14,20 @@ from .lesson02 import (
     check_rouge_l,
 )
 from .lesson03 import check_compression_ratio, check_count_distinct, check_distinct_n, check_vendi
-from .lesson04 import check_count_lora_params, check_lora_config, check_lora_params, check_sft_config
-from .lesson05 import check_has_n_bullets, check_is_json, check_win_rate, check_within_word_limit
+from .lesson04 import (
+    check_best_of_k,
+    check_count_lora_params,
+    check_lora_config,
+    check_lora_params,
+    check_sft_config,
+)
+from .lesson05 import (
+    check_has_n_bullets,
+    check_is_json,
+    check_paired_bootstrap,
+    check_win_rate,
+    check_within_word_limit,
+)
 from .lesson06 import check_fit_gaussian, check_simulate, check_tail_fraction
 from .lesson07 import REQUIRED_CARD_KEYS, check_card_metadata, check_card_text, check_use_forbidden
 
@@ -46,6 +58,8 @@ __all__ = [
     "check_has_n_bullets",
     "check_is_json",
     "check_win_rate",
+    "check_paired_bootstrap",
+    "check_best_of_k",
     "check_fit_gaussian",
     "check_tail_fraction",
     "check_simulate",

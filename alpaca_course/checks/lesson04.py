@@ -93,3 +93,41 @@ def check_sft_config(fn: Callable[[str, int, int, float], Any]) -> Feedback:
             ("save_strategy", str(config.save_strategy).split(".")[-1].lower(), "no"),
             ("report_to", [r for r in report if r not in ("none", None)], [])]
     return compare_fields(task, rows, hint, "a config that trains on this machine, logs every step and saves nothing")
+
+
+def check_best_of_k(fn: Callable) -> Feedback:
+    """best_of_k(sample, passes, prompts, k) -> (kept, pass_rate): per prompt one call sample(prompt, k), keep the
+    first answer that passes(prompt, answer) as (prompt, answer); pass_rate = passing answers / all answers."""
+    task, hint = "best_of_k", ("call sample(prompt, k) once per prompt; keep the *first* passing answer; a prompt "
+                               "with none is left out; the pass rate counts every answer, passing or not")
+    answers = {"a": ["no", "yes 1", "yes 2"], "b": ["no", "no", "no"], "c": ["yes 3", "no", "yes 4"]}
+    calls: list[tuple[str, int]] = []
+
+    def sample(prompt: str, k: int) -> list[str]:
+        calls.append((prompt, k))
+        return list(answers[prompt][:k])
+
+    def passes(prompt: str, answer: str) -> bool:
+        return answer.startswith("yes")
+
+    value, problem = call_once(task, fn, (sample, passes, ["a", "b", "c"], 3), hint)
+    if problem is not None:
+        return problem
+    try:
+        kept, rate = value
+    except (TypeError, ValueError):
+        return Feedback(task, False, True, f"expected a pair (kept, pass_rate), got {value!r}", hint)
+    if sorted(calls) != [("a", 3), ("b", 3), ("c", 3)]:
+        return Feedback(task, False, True, f"sample was called as {calls}; call it once per prompt with k", hint)
+    if list(kept) == [("a", "yes 2"), ("c", "yes 4")]:
+        return Feedback(task, False, True, "you kept the last passing answer; keep the first", hint)
+    if list(kept) != [("a", "yes 1"), ("c", "yes 3")]:
+        return Feedback(task, False, True, f"kept {list(kept)!r}, expected [('a', 'yes 1'), ('c', 'yes 3')]", hint)
+    if not isinstance(rate, (int, float)) or abs(rate - 4 / 9) > 1e-9:
+        detail = " (that is the share of prompts solved, not of answers)" if rate == 2 / 3 else ""
+        return Feedback(task, False, True, f"pass_rate is {rate!r}, expected 4/9 = {4 / 9:.4f}{detail}", hint)
+    calls.clear()
+    value, problem = call_once(task, fn, (sample, passes, [], 3), hint)
+    if problem is None and (list(value[0]), value[1]) != ([], 0.0):
+        return Feedback(task, False, True, f"with no prompts expected ([], 0.0), got {value!r}", hint)
+    return Feedback(task, True, True, "first passing answer kept, failures skipped, pass rate per answer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .harness import Case, Feedback, close, run_cases
+from .harness import Case, Feedback, call_once, close, run_cases
 
 
 def check_within_word_limit(fn: Callable[[str, int], bool]) -> Feedback:
@@ -68,3 +68,55 @@ def check_win_rate(fn: Callable[[Sequence[str]], float]) -> Feedback:
         return Feedback(task, False, True, f"on {label}: returned a number; raise ValueError instead (a win rate of "
                                            "nothing is undefined, and a typo should not count as a loss)", hint)
     return Feedback(task, True, True, "all cases right, including ties, an empty list and a bad label")
+
+
+def check_paired_bootstrap(fn: Callable) -> Feedback:
+    """paired_bootstrap(a, b, samples, seed) -> (difference, low, high): mean(b) - mean(a) over the same prompts,
+    with a 95% percentile interval from resampling prompt indices (the pairs stay together)."""
+    import random
+
+    from ..evaluation import paired_bootstrap
+
+    task, hint = "paired_bootstrap", ("draw n prompt indices with replacement, once per sample, and take the mean "
+                                      "of b[i] - a[i] over them; the interval is the 2.5th and 97.5th percentiles")
+    rng = random.Random(7)
+    a = [rng.random() < 0.4 for _ in range(150)]
+    b = [x if rng.random() < 0.85 else not x for x in a]  # mostly the same verdicts: strongly paired
+    better = [x or rng.random() < 0.35 for x in a]
+    for label, first, second in (("two similar models", a, b), ("a model that passes strictly more", a, better),
+                                 ("identical models", a, list(a))):
+        value, problem = call_once(task, fn, (first, second, 2000, 0), hint)
+        if problem is not None:
+            return problem
+        try:
+            diff, low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            return Feedback(task, False, True, f"expected (difference, low, high), got {value!r}", hint)
+        want = paired_bootstrap(first, second, samples=2000)
+        if abs(diff - want.difference) > 1e-9:
+            return Feedback(task, False, True, f"on {label}: difference {diff:.4f}, expected mean(b) - mean(a) = "
+                                               f"{want.difference:.4f}", hint)
+        if not low <= diff <= high:
+            return Feedback(task, False, True, f"on {label}: the interval [{low:.3f}, {high:.3f}] does not contain "
+                                               f"the difference {diff:.3f}", hint)
+        width, want_width = high - low, want.high - want.low
+        if width > 1.6 * want_width + 0.01:
+            return Feedback(task, False, True, f"on {label}: your interval is {width:.3f} wide, a paired one about "
+                            f"{want_width:.3f}: did you resample a and b separately? Draw indices once for both", hint)
+        if width < 0.6 * want_width - 0.01:
+            return Feedback(task, False, True, f"on {label}: your interval is only {width:.3f} wide (expected about "
+                            f"{want_width:.3f}): resample n prompts each time, with replacement", hint)
+    value, problem = call_once(task, fn, (a, better, 2000, 0), hint)
+    if problem is None and float(value[1]) <= 0:
+        return Feedback(task, False, True, "a model passing strictly more prompts should have its interval above 0",
+                        hint)
+    try:
+        fn([True], [True, False], 100, 0)
+    except ValueError:
+        pass
+    except Exception as err:
+        return Feedback(task, False, True, f"lists of different lengths raised {type(err).__name__}, expected "
+                                           "ValueError", hint)
+    else:
+        return Feedback(task, False, True, "lists of different lengths are not pairs: raise ValueError", hint)
+    return Feedback(task, True, True, "differences and paired intervals right, and unequal lists refused")
