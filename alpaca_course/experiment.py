@@ -165,7 +165,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     import gc
 
     from .constraints import held_out_prompts
-    from .data import read_jsonl
+    from .data import load_records
     from .evaluation import evaluate_model
     from .profiles import get_profile
     from .teachers import LocalTeacher
@@ -197,7 +197,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     del teacher, base
     gc.collect()
 
-    plain_records = list(read_jsonl(plain_data or generated_data(profile, settings.n_examples)))[: len(records)]
+    plain_records = list(load_records(plain_data or generated_data(profile, settings.n_examples)))[: len(records)]
     for name, data in (("plain student", plain_records), ("curated student", records)):
         started = time.perf_counter()
         model, tok, result = train_student(data, out_dir / name.replace(" ", "_"), profile, settings, progress)
