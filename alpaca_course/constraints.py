@@ -11,6 +11,7 @@ saw during training, on tasks it never trained on.
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -164,8 +165,6 @@ def draw_check(kind: str, rng: random.Random, split: str) -> tuple[dict, str]:
 
 def _singular(text: str) -> str:
     """'1 sentences' -> 'one sentence' (the phrasings are written for plural numbers)."""
-    import re
-
     return re.sub(r"\b1 (sentence|paragraph|word|item|point|bullet|entrie|entry)s\b", r"one \1", text).replace("one entrie", "one entry")
 
 
@@ -220,6 +219,4 @@ def held_out_prompts(n_generated: int = 160, seed: int = 0, handwritten: int | N
 
 def phrasing_fragments(phrasing: str) -> list[str]:
     """The fixed pieces of a phrasing (between its slots), lowercased: what must not leak into the other split."""
-    import re
-
     return [p.strip(" .'!:").lower() for p in re.split(r"\{[a-z]+\}", phrasing) if len(p.strip(" .'!:").split()) >= 3]

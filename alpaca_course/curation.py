@@ -89,7 +89,7 @@ def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampl
 
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    sampling = sampling or Sampling(max_new_tokens=96, temperature=0.8, top_p=0.95)
+    sampling = sampling or Sampling(max_new_tokens=64, temperature=0.8, top_k=50)
     per_batch = max(1, batch_size // k)
     report, kept = CurationReport(0, k), []
     bar = tqdm(total=limit or len(prompts), desc=f"best-of-{k}", unit="example", disable=not progress)

@@ -160,7 +160,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     """Curate, train both students, evaluate all three models on the held-out prompts, compare them.
 
     `plain_data` is the generated (Alpaca-style) data for the plain student; by default the
-    workspace's. Only one model is held at a time besides the one being evaluated.
+    workspace's. With `settings.rounds` > 1, each further round is one step of expert iteration.
     """
     import gc
 
@@ -185,7 +185,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     seconds["evaluate base"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    teacher = base if profile.teacher == profile.student else curation_teacher(profile)
+    teacher = curation_teacher(profile, base.model, base.tokenizer)
     records, report = curated_data(teacher, settings, settings.seed, progress)
     curation.append(report.to_dict())
     seconds["curate"] = time.perf_counter() - started
@@ -198,19 +198,26 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     gc.collect()
 
     plain_records = list(load_records(plain_data or generated_data(profile, settings.n_examples)))[: len(records)]
+    model = None
     for name, data in (("plain student", plain_records), ("curated student", records)):
-        started = time.perf_counter()
-        model, tok, result = train_student(data, out_dir / name.replace(" ", "_"), profile, settings, progress)
-        training[name] = {"examples": result.train_examples, "steps": result.steps, "seconds": result.seconds,
-                          "eval_loss_before": result.eval_loss_before, "eval_loss_after": result.eval_loss_after}
-        reports[name] = evaluate_model(model, tok, prompts, settings.template, f"{name} ({settings.template} template)",
-                                       settings.eval_max_new_tokens)
-        seconds[f"train and evaluate {name}"] = time.perf_counter() - started
-        if name == "curated student" and settings.rounds > 1:
-            records = expert_iteration(model, tok, records, out_dir, profile, settings, prompts, reports,
-                                       training, curation, seconds, progress)
         del model
         gc.collect()
+        started = time.perf_counter()
+        model, tok, reports[name], training[name] = train_and_evaluate(name, data, out_dir, profile, settings, prompts,
+                                                                       progress)
+        seconds[f"train and evaluate {name}"] = time.perf_counter() - started
+    for round_ in range(2, settings.rounds + 1):  # expert iteration: the last student is the next teacher
+        started = time.perf_counter()
+        teacher = LocalTeacher(model, tok, name=f"curated student, round {round_ - 1}")
+        records, report = curated_data(teacher, settings, settings.seed + round_, progress)
+        curation.append(report.to_dict())
+        del teacher, model
+        gc.collect()
+        name = f"round {round_} student"
+        model, tok, reports[name], training[name] = train_and_evaluate(name, records, out_dir, profile, settings,
+                                                                       prompts, progress)
+        seconds[f"round {round_}"] = time.perf_counter() - started
+    del model
     names = list(reports)
     pairs = [("base", "plain student"), ("base", "curated student"), ("plain student", "curated student")]
     pairs += [("curated student", n) for n in names if n.startswith("round")]
@@ -219,22 +226,14 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     return result
 
 
-def expert_iteration(model, tokenizer, records, out_dir: Path, profile, settings: ExperimentSettings, prompts,
-                     reports, training, curation, seconds, progress: bool = True):
-    """Further rounds: the curated student is the teacher for best-of-k on fresh instructions; a new student trains on that."""
+def train_and_evaluate(name: str, records, out_dir: Path, profile, settings: ExperimentSettings, prompts,
+                       progress: bool = True):
+    """Train one student and answer the prompts: (model, tokenizer, EvalReport, what the training did)."""
     from .evaluation import evaluate_model
-    from .teachers import LocalTeacher
 
-    for round_ in range(2, settings.rounds + 1):
-        started = time.perf_counter()
-        teacher = LocalTeacher(model, tokenizer, name=f"curated student, round {round_ - 1}")
-        new_records, report = curated_data(teacher, settings, settings.seed + round_, progress)
-        curation.append(report.to_dict())
-        name = f"round {round_} student"
-        model, tokenizer, result = train_student(new_records, out_dir / f"round_{round_}", profile, settings, progress)
-        training[name] = {"examples": result.train_examples, "steps": result.steps, "seconds": result.seconds}
-        reports[name] = evaluate_model(model, tokenizer, prompts, settings.template, f"{name} ({settings.template} template)",
-                                       settings.eval_max_new_tokens)
-        seconds[f"round {round_}"] = time.perf_counter() - started
-        records = new_records
-    return records
+    model, tokenizer, result = train_student(records, out_dir / name.replace(" ", "_"), profile, settings, progress)
+    report = evaluate_model(model, tokenizer, prompts, settings.template, f"{name} ({settings.template} template)",
+                            settings.eval_max_new_tokens)
+    row = {"examples": result.train_examples, "steps": result.steps, "seconds": result.seconds,
+           "eval_loss_before": result.eval_loss_before, "eval_loss_after": result.eval_loss_after}
+    return model, tokenizer, report, row

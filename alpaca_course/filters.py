@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .rouge import Vocabulary, encode_texts, f_matrix, lcs_matrix
+from .rouge import Vocabulary, encode_texts, f_matrix, lcs_matrix, rouge_l
 
 #: Alpaca's blacklist (Self-Instruct's eight plus five it added): things a text model cannot do.
 BLACKLIST = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps",
@@ -87,8 +87,6 @@ def near_empty(output: str, min_words: int = MIN_OUTPUT_WORDS) -> bool:
 
 def repeats_prompt(output: str, instruction: str, input_text: str = "", threshold: float = 0.8) -> bool:
     """The answer is (nearly) the instruction or the input said back: ROUGE-L F above `threshold` against either."""
-    from .rouge import rouge_l
-
     return any(source.strip() and rouge_l(source, output) > threshold for source in (instruction, input_text))
 
 

@@ -198,10 +198,12 @@ def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, 
 
     monkeypatch.setenv("ALPACA_COURSE_PROFILE", "quick")
     plain = write_jsonl(tmp_path / "plain.jsonl", [s for s in load_seed_tasks() if s.output][:10])
-    assert main(["experiment", "--json", "--quiet", "--out", str(tmp_path / "exp"), "--plain-data", str(plain)]) == 0
+    assert main(["experiment", "--json", "--quiet", "--rounds", "2", "--out", str(tmp_path / "exp"),
+                 "--plain-data", str(plain)]) == 0
     result = json.loads(capsys.readouterr().out)
     models = result["models"]
-    assert list(models) == ["base", "plain student", "curated student"]
+    assert list(models) == ["base", "plain student", "curated student", "round 2 student"]  # one expert iteration
+    assert "round 2 student vs curated student" in result["differences"] and len(result["curation"]) == 2
     n = {m["n"] for m in models.values()}
     assert len(n) == 1 and n.pop() == 12  # the same held-out prompts for all three
     assert len({tuple(m["prompt_ids"]) for m in models.values()}) == 1
@@ -211,6 +213,6 @@ def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, 
     for d in result["differences"].values():
         assert d["low"] <= d["difference"] <= d["high"] and d["verdict"] in ("better", "worse", "no detectable difference")
     train = result["training"]
-    assert train["plain student"]["steps"] == train["curated student"]["steps"]
+    assert train["plain student"]["steps"] == train["curated student"]["steps"] == train["round 2 student"]["steps"]
     assert result["curation"][0]["solved"] >= 2 and train["curated student"]["examples"] >= 1
     assert (tmp_path / "exp" / "experiment.json").is_file()
