@@ -81,7 +81,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     log = generate_file(args.n, args.out, seed=args.seed, teacher=args.teacher, preset=args.preset, style=args.style,
-                        progress=not args.quiet)
+                        progress=not args.quiet, seeds=args.seeds)
     print(f"\n{log.written} records in {args.out} (teacher {log.teacher}, seed {args.seed}); "
           f"this run took {time.perf_counter() - started:.0f} s")
     print(describe_run(log))
@@ -89,10 +89,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_diversity(args: argparse.Namespace) -> int:
-    """Print the diversity panel (and verb-noun summary) of a JSONL or Alpaca JSON file."""
-    from .diversity import file_report
+    """Print the diversity panel (and verb-noun summary) of a data file, or of several files at one N."""
+    from .diversity import compare_files, comparison_table, file_report
 
-    report, verbs = file_report(args.file, args.field, args.n, args.samples)
+    if len(args.file) > 1:
+        reports = compare_files(args.file, args.field, args.n, args.samples)
+        print(json.dumps([r.to_dict() for r in reports], indent=2) if args.json else comparison_table(reports))
+        return 0
+    report, verbs = file_report(args.file[0], args.field, args.n, args.samples)
     if args.json:
         print(json.dumps({**report.to_dict(), "verb_noun": verbs}, indent=2))
         return 0
@@ -104,11 +108,13 @@ def cmd_diversity(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune the profile's student on a data file; save adapter, model card and train_result.json."""
-    from .finetune import describe_training, train_file
+    from .finetune import describe_training, is_main_process, train_file
 
-    result = train_file(args.data, args.out, progress=not args.quiet, template=args.template,
-                        train_on_inputs=args.train_on_inputs, max_steps=args.steps, lora=False if args.full else None)
-    print(describe_training(result))
+    result = train_file(args.data, args.out, progress=not args.quiet and is_main_process(), template=args.template,
+                        train_on_inputs=args.train_on_inputs, max_steps=args.steps, lora=False if args.full else None,
+                        batch_size=args.batch_size)
+    if is_main_process():
+        print(describe_training(result))
     return 0
 
 
@@ -116,8 +122,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Verifiable-check pass rates, lengths and template adherence of the base model or a trained folder."""
     from .evaluation import evaluate_trained
 
-    report = evaluate_trained(args.adapter, args.n)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+    report = evaluate_trained(args.adapter, args.n, prompts_file=args.prompts)
+    reports = report if isinstance(report, list) else [report]
+    if args.json:
+        print(json.dumps(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports], indent=2))
+    else:
+        print("\n".join(r.summary() for r in reports))
     return 0
 
 
@@ -194,12 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="JSONL file to append to (resumed if it exists)")
     gen.add_argument("--seed", type=at_least(0), default=0)
     gen.add_argument("--teacher", help="bundled, a Hub model id, a model folder, or api (default: the profile's)")
+    gen.add_argument("--seeds", help="your own seed tasks: Self-Instruct/Alpaca seed_tasks.jsonl, instruction/input/"
+                                     "output JSONL, an Alpaca JSON array, or a save_to_disk folder")
     gen.add_argument("--preset", choices=["alpaca", "self-instruct"], default="alpaca")
     gen.add_argument("--style", choices=["alpaca", "chat"], help="list continuation (alpaca) or a chat request")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
-    div = sub.add_parser("diversity", help="the diversity panel of a data file")
-    div.add_argument("file")
+    div = sub.add_parser("diversity", help="the diversity panel of a data file, or of several files at equal N")
+    div.add_argument("file", nargs="+", help="one file, or two or more to compare at the smallest one's size")
     div.add_argument("--json", action="store_true", help="print JSON instead of a table")
     div.add_argument("--field", choices=["instruction", "input", "output"], default="instruction")
     div.add_argument("--n", type=at_least(2), help="compare at this N (random subsets); default: all texts")
@@ -212,12 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--train-on-inputs", action="store_true", help="also train on prompt tokens")
     tr.add_argument("--steps", type=at_least(1), help="optimizer steps (default: the profile's)")
     tr.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
+    tr.add_argument("--batch-size", type=at_least(1), help="global batch per optimizer step (split across processes "
+                                                          "under accelerate launch); default: the profile's")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
     ev = sub.add_parser("evaluate", help="verifiable instruction-following checks, base model or a trained folder")
     ev.add_argument("--adapter", help="a folder written by train, LoRA or --full (default: the base model)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--n", type=at_least(1), help="how many evaluation prompts (default: the profile's)")
+    ev.add_argument("--prompts", help="your own prompts: JSONL of {prompt, checks} (pass rates), or of records with "
+                                      "a reference output (ROUGE-L against it)")
     ev.set_defaults(func=cmd_evaluate)
     ex = sub.add_parser("experiment", help="does curation make the student better? base vs plain vs curated student")
     ex.add_argument("--json", action="store_true", help="print everything as JSON (responses included)")

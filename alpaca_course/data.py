@@ -1,5 +1,9 @@
 """The instruction record, and reading/writing it safely (JSONL, Alpaca's JSON array, HF datasets).
 
+Seed files in Self-Instruct's and Alpaca's `seed_tasks.jsonl` format (an `instances` list of
+input/output pairs instead of input/output fields) are read as records too: the first instance
+gives the input and output, the other keys (`name`, `is_classification`, ...) go to `meta`.
+
 Every error names the file, the line and the field. Nothing is dropped silently: skipping bad
 lines is opt-in, and each skipped line is reported.
 """
@@ -86,10 +90,31 @@ def _check_text(value: Any, name: str, path, line, required: bool) -> str:
     return value
 
 
+def from_seed_task(row: dict, path=None, line: int | None = None) -> dict:
+    """A Self-Instruct/Alpaca seed task ({instruction, instances: [{input, output}], ...}) as a flat row."""
+    instances = row["instances"]
+    if not isinstance(instances, list) or not instances:
+        raise DataError(path, line, "instances", "expected a non-empty list of {input, output} objects")
+    first = instances[0]
+    if not isinstance(first, dict):
+        raise DataError(path, line, "instances[0]", f"expected a JSON object, got {type(first).__name__}")
+    if "output" not in first:
+        raise DataError(path, line, "instances[0].output", "is missing")
+    for key in ("input", "output"):
+        if key in first and not isinstance(first[key], str):
+            raise DataError(path, line, f"instances[0].{key}", f"expected a string, got {type(first[key]).__name__}")
+    flat = {k: v for k, v in row.items() if k != "instances"}
+    extra = len(instances) - 1
+    return {**flat, "input": first.get("input", ""), "output": first["output"],
+            **({"extra_instances": instances[1:]} if extra else {})}
+
+
 def record_from_dict(row: Any, path=None, line: int | None = None, require_output: bool = True) -> InstructionRecord:
     """Validate one parsed row and build the record; unknown keys are kept in `meta`, never lost."""
     if not isinstance(row, dict):
         raise DataError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
+    if "instances" in row and "output" not in row:
+        row = from_seed_task(row, path, line)
     if "instruction" not in row:
         raise DataError(path, line, "instruction", "is missing")
     if require_output and "output" not in row:
@@ -104,7 +129,8 @@ def record_from_dict(row: Any, path=None, line: int | None = None, require_outpu
     return InstructionRecord(instruction, input_, output, {**extra, **meta} if extra else dict(meta))
 
 
-def _parse_line(raw: bytes, path, line: int) -> Any:
+def parse_json_line(raw: bytes, path, line: int) -> Any:
+    """One line of a JSONL file parsed strictly (UTF-8, no NaN, no duplicate keys); a DataError names the line."""
     if len(raw) > MAX_LINE_BYTES:
         raise DataError(path, line, None, f"line is {len(raw):,} bytes (limit {MAX_LINE_BYTES:,})")
     try:
@@ -130,7 +156,7 @@ def read_jsonl(path: str | os.PathLike, skip_invalid: bool = False, require_outp
             if not raw.strip():
                 continue  # blank lines carry nothing
             try:
-                records.append(record_from_dict(_parse_line(raw, path, number), path, number, require_output))
+                records.append(record_from_dict(parse_json_line(raw, path, number), path, number, require_output))
             except DataError as err:
                 if not skip_invalid:
                     raise
@@ -211,12 +237,15 @@ def read_alpaca_json(path: str | os.PathLike, require_output: bool = True) -> Re
 
 
 def load_records(path: str | os.PathLike, skip_invalid: bool = False) -> Records:
-    """Read .jsonl or Alpaca-style .json, by extension (and by content when the extension is unusual); never empty."""
+    """Read .jsonl, Alpaca-style .json, a seed-task file, or a `save_to_disk` dataset folder; never empty."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, None, None, "file not found")
     if path.is_dir():
-        raise DataError(path, None, None, "is a folder, not a data file")
+        records = read_saved_dataset(path)
+        if not records:
+            raise DataError(path, None, None, "no records (the dataset is empty)")
+        return records
     if path.suffix == ".json":
         records = read_alpaca_json(path)
     else:
@@ -241,9 +270,31 @@ def to_dataset(records: Iterable[InstructionRecord]):
     })
 
 
+def read_saved_dataset(folder: str | os.PathLike) -> Records:
+    """Records from a Hugging Face dataset folder written by `save_to_disk` (a DatasetDict: its 'train' split,
+    or its only split)."""
+    folder = Path(folder)
+    if not any((folder / marker).exists() for marker in ("dataset_info.json", "state.json", "dataset_dict.json")):
+        raise DataError(folder, None, None, "is a folder, not a data file or a dataset saved with save_to_disk")
+    from datasets import DatasetDict, load_from_disk
+
+    try:
+        dataset = load_from_disk(str(folder))
+    except (OSError, ValueError) as err:
+        raise DataError(folder, None, None, f"could not be read as a saved dataset: {err}") from None
+    if isinstance(dataset, DatasetDict):
+        splits = list(dataset)
+        if "train" not in splits and len(splits) != 1:
+            raise DataError(folder, None, None, f"holds several splits ({', '.join(splits)}) and none is 'train'")
+        dataset = dataset["train" if "train" in splits else splits[0]]
+    return from_dataset(dataset, str(folder))
+
+
 def from_dataset(dataset, name: str = "<dataset>") -> Records:
     """Records from any Hugging Face dataset with instruction/input/output columns (input optional)."""
-    missing = [c for c in ("instruction", "output") if c not in dataset.column_names]
+    seed_format = "instances" in dataset.column_names and "output" not in dataset.column_names
+    required = ("instruction",) if seed_format else ("instruction", "output")
+    missing = [c for c in required if c not in dataset.column_names]
     if missing:
         raise DataError(name, None, missing[0], f"column is missing (columns: {', '.join(dataset.column_names)})")
     out = []

@@ -257,7 +257,8 @@ class DiversityReport:
     def __str__(self) -> str:
         head = f"{self.label + ': ' if self.label else ''}N = {self.n}, mean length {self.mean_words:.1f} words"
         if self.samples > 1:
-            head += f", mean and 95% interval over {self.samples} subsamples"
+            head += (f", mean and 2.5-97.5 percentile range over {self.samples} random subsets of N "
+                     "(they overlap: a spread, not a confidence interval)")
         rows = [head]
         for name, (value, low, high) in self.values.items():
             interval = f"  [{low:.4f}, {high:.4f}]" if self.samples > 1 else ""
@@ -270,12 +271,12 @@ class DiversityReport:
             f"<td>{PANEL.get(name, ('', ''))[1]}</td></tr>" for name, (v, lo, hi) in self.values.items())
         return (f"<p><b>{self.label}</b> N = {self.n}, mean length {self.mean_words:.1f} words"
                 f"{f', {self.samples} subsamples' if self.samples > 1 else ''}</p>"
-                f"<table><tr><th>metric</th><th>value</th><th>95% interval</th><th>reading</th></tr>{cells}</table>")
+                f"<table><tr><th>metric</th><th>value</th><th>range over subsets</th><th>reading</th></tr>{cells}</table>")
 
 
 def diversity_report(texts: Sequence[str], n: int | None = None, samples: int = 10, seed: int = 0,
                      metrics: Sequence[str] | None = None, label: str = "") -> DiversityReport:
-    """The panel on `samples` random subsets of exactly n texts (mean and 2.5-97.5 percentiles).
+    """The panel on `samples` random subsets of exactly n texts (mean and the 2.5-97.5 percentile range).
 
     With n equal to the number of texts there is only one subset, so no interval is given.
     """
@@ -296,13 +297,48 @@ def diversity_report(texts: Sequence[str], n: int | None = None, samples: int = 
     return DiversityReport(n=n, mean_words=mean_words, samples=len(subsets), values=values, label=label)
 
 
-def file_report(path, field: str = "instruction", n: int | None = None, samples: int = 10):
-    """(DiversityReport, verb-noun summary or None) for one text field of a data file."""
+def file_texts(path, field: str = "instruction") -> list[str]:
+    """The non-empty texts of one field of a data file (at least two, else a DataError naming the file and field)."""
     from .data import DataError, load_records
-    from .verbnoun import analyze
 
     texts = [getattr(r, field) for r in load_records(path) if getattr(r, field).strip()]
     if len(texts) < 2:
         raise DataError(path, None, field, f"need at least two non-empty texts, found {len(texts)}")
+    return texts
+
+
+def file_report(path, field: str = "instruction", n: int | None = None, samples: int = 10):
+    """(DiversityReport, verb-noun summary or None) for one text field of a data file."""
+    from .verbnoun import analyze
+
+    texts = file_texts(path, field)
     report = diversity_report(texts, n=min(n, len(texts)) if n else None, samples=samples, label=f"{path} ({field})")
     return report, analyze(texts).summary() if field == "instruction" else None
+
+
+def compare_files(paths: Sequence, field: str = "instruction", n: int | None = None,
+                  samples: int = 10) -> list[DiversityReport]:
+    """The panel of several files at one N: the smallest file's size (or `n` if smaller), since every
+    metric here moves with N and a bigger file would otherwise look more (or less) diverse by size alone."""
+    texts = [file_texts(p, field) for p in paths]
+    common = min(len(t) for t in texts)
+    n = min(n, common) if n else common
+    return [diversity_report(t, n=n, samples=samples, label=f"{p} ({field})") for p, t in zip(paths, texts, strict=True)]
+
+
+def comparison_table(reports: Sequence[DiversityReport]) -> str:
+    """Metric rows, one column per report (value, and the 2.5-97.5 percentile range of its subsamples)."""
+    def cell(r, name):
+        value, low, high = r.values[name]
+        return f"{value:.4f}" + (f" ({low:.4f}-{high:.4f})" if r.samples > 1 else "")
+
+    lines = [f"N = {reports[0].n} texts from each file; a range is the 2.5-97.5 percentiles over random subsets of N "
+             "(they overlap, so it shows sampling spread, not a confidence interval)"]
+    lines += [f"  [{i}] {r.label}: {r.samples} subset(s), mean length {r.mean_words:.1f} words"
+              for i, r in enumerate(reports, start=1)]
+    width = max(len(name) for name in reports[0].values) + 2
+    lines.append(" " * width + "".join(f"[{i}]".ljust(26) for i in range(1, len(reports) + 1)) + "reading")
+    for name in reports[0].values:
+        lines.append(f"{name:<{width}}" + "".join(cell(r, name).ljust(26) for r in reports)
+                     + PANEL.get(name, ("", ""))[1])
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+\S", re.MULTILINE)
@@ -78,13 +79,22 @@ def check(response: str, spec: dict, loose: bool = False) -> bool:
     return any(CHECKS[spec["kind"]](v, spec) for v in variants)
 
 
+#: kind -> the arguments its check reads, and their type
+CHECK_ARGUMENTS: dict[str, dict[str, type]] = {
+    "max_words": {"n": int}, "min_words": {"n": int}, "max_sentences": {"n": int}, "bullets": {"n": int},
+    "numbered": {"n": int}, "paragraphs": {"n": int}, "keywords": {"words": list}, "forbidden": {"words": list},
+    "ends_with": {"phrase": str}, "starts_with": {"phrase": str},
+}
+
+
 @dataclass
 class EvalPrompt:
-    """A held-out prompt and its verifiable constraints."""
+    """A held-out prompt and its verifiable constraints (or, with no checks, a reference output to compare with)."""
 
     id: str
     prompt: str
     checks: list[dict]
+    reference: str | None = None
 
 
 def load_eval_prompts(limit: int | None = None) -> list[EvalPrompt]:
@@ -93,6 +103,80 @@ def load_eval_prompts(limit: int | None = None) -> list[EvalPrompt]:
 
     prompts = [EvalPrompt(**row) for row in load_json_lines("eval_prompts.jsonl")]
     return prompts[:limit] if limit else prompts
+
+
+def validate_check(spec, path, line, name: str) -> dict:
+    """One check object, its kind known and its arguments of the right type; else a DataError naming the field."""
+    from .data import DataError
+
+    if not isinstance(spec, dict):
+        raise DataError(path, line, name, f"expected a JSON object, got {type(spec).__name__}")
+    kind = spec.get("kind")
+    if kind not in CHECKS:
+        raise DataError(path, line, f"{name}.kind", f"unknown check {kind!r}; known: {', '.join(sorted(CHECKS))}")
+    for arg, kind_type in CHECK_ARGUMENTS.get(kind, {}).items():
+        value = spec.get(arg)
+        ok = isinstance(value, kind_type) and not isinstance(value, bool)
+        if ok and kind_type is list:
+            ok = bool(value) and all(isinstance(w, str) and w.strip() for w in value)
+        if not ok:
+            wanted = {int: "a whole number", str: "a string", list: "a non-empty list of strings"}[kind_type]
+            raise DataError(path, line, f"{name}.{arg}", f"{kind} needs {arg} as {wanted}, got {value!r}")
+    return spec
+
+
+def prompt_from_row(row, path=None, line: int | None = None, number: int = 1) -> EvalPrompt:
+    """One prompt of a user's file: {prompt, checks[, id, reference]}, or a data record whose output is the reference."""
+    from .data import DataError, record_from_dict
+    from .templates import user_message
+
+    if isinstance(row, dict) and "prompt" in row:
+        text = row["prompt"]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(path, line, "prompt", "must be a non-empty string")
+        checks, reference = row.get("checks", []), row.get("reference")
+        if not isinstance(checks, list):
+            raise DataError(path, line, "checks", f"expected a list of check objects, got {type(checks).__name__}")
+        if reference is not None and (not isinstance(reference, str) or not reference.strip()):
+            raise DataError(path, line, "reference", "must be a non-empty string")
+    else:  # instruction/input/output (or a seed task): the output is the reference answer
+        record = record_from_dict(row, path, line, require_output=False)
+        text, checks = user_message(record.instruction, record.input), record.meta.get("checks", [])
+        reference = record.output or None
+    checks = [validate_check(c, path, line, f"checks[{i}]") for i, c in enumerate(checks)]
+    if not checks and not reference:
+        raise DataError(path, line, "checks", "a prompt needs verifiable checks or a reference output to score against")
+    ident = row.get("id") if isinstance(row.get("id"), str) else f"{Path(str(path)).stem if path else 'prompt'}-{number:04d}"
+    return EvalPrompt(ident, text, checks, reference)
+
+
+def load_prompt_file(path) -> list[EvalPrompt]:
+    """Your own evaluation prompts: JSONL (or a JSON array) of {prompt, checks} like the packaged ones, or of
+    records with a reference output (scored by ROUGE-L, as Self-Instruct scored SuperNI). Never empty."""
+    from .data import DataError, parse_json_line
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, None, "file not found" if not path.exists() else "is a folder, not a prompt file")
+    raw = path.read_bytes()
+    if raw.lstrip().startswith(b"["):
+        try:
+            rows = [(None, r) for r in json.loads(raw.decode("utf-8"))]
+        except (UnicodeDecodeError, ValueError) as err:
+            raise DataError(path, None, None, f"not a valid JSON array: {err}") from None
+    else:
+        rows = [(i, parse_json_line(line, path, i)) for i, line in enumerate(raw.splitlines(), start=1) if line.strip()]
+    prompts = []
+    for n, (line, row) in enumerate(rows, start=1):
+        try:
+            prompts.append(prompt_from_row(row, path, line, n))
+        except DataError as err:
+            if line is not None:
+                raise
+            raise DataError(path, None, err.field, f"item {n}: {err.message}") from None
+    if not prompts:
+        raise DataError(path, None, None, "no prompts (the file is empty)")
+    return prompts
 
 
 @dataclass
@@ -282,14 +366,19 @@ class EvalReport:
                 "strict_passes": self.passes(), "responses": self.responses}
 
 
-def evaluate_trained(folder: str | None = None, n: int | None = None, profile=None) -> EvalReport:
-    """Evaluate a folder written by `train` (LoRA or full), or the profile's base student when folder is None."""
+def evaluate_trained(folder: str | None = None, n: int | None = None, profile=None, prompts_file=None):
+    """Evaluate a folder written by `train` (LoRA or full), or the profile's base student when folder is None.
+
+    Returns an EvalReport on the packaged prompts; with `prompts_file`, a list of reports on your own
+    prompts (an EvalReport for prompts with checks, a ReferenceReport for prompts with a reference only).
+    """
     from .profiles import get_profile
 
     profile = profile or get_profile()
     if n is not None and n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    prompts = load_eval_prompts(limit=n or profile.n_eval_prompts)
+    own = load_prompt_file(prompts_file) if prompts_file else None  # a bad file fails before the model loads
+    prompts = own[:n] if own else load_eval_prompts(limit=n or profile.n_eval_prompts)
     if folder:
         from .finetune import load_trained
 
@@ -300,7 +389,53 @@ def evaluate_trained(folder: str | None = None, n: int | None = None, profile=No
 
         model, tokenizer = load_model(profile.student)
         template, label = "chat", f"base model ({profile.student})"
+    if own:
+        return score_prompt_file(model, tokenizer, prompts, template, label)
     return evaluate_model(model, tokenizer, prompts, template, label)
+
+
+@dataclass
+class ReferenceReport:
+    """Responses to prompts that carry a reference answer instead of checks, scored by ROUGE-L F against it."""
+
+    label: str
+    template: str
+    rouge_l: list[float]
+    responses: list[str]
+    prompts: list[EvalPrompt] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The mean ROUGE-L with its interval, named for what it is."""
+        mean, low, high = bootstrap_ci(self.rouge_l)
+        return (f"{self.label}, {self.template} template, n={len(self.rouge_l)} prompts with a reference output\n"
+                f"  ROUGE-L F against the reference (word overlap with one good answer, as Self-Instruct scored "
+                f"SuperNI; not a pass rate): {mean:.3f} [{low:.3f}, {high:.3f}] (95% bootstrap interval)")
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON."""
+        mean, low, high = bootstrap_ci(self.rouge_l)
+        return {"label": self.label, "template": self.template, "n": len(self.rouge_l), "score": "rouge_l",
+                "rouge_l": mean, "interval": [low, high], "per_prompt": self.rouge_l,
+                "prompt_ids": [p.id for p in self.prompts], "responses": self.responses}
+
+
+def score_prompt_file(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str,
+                      max_new_tokens: int = 128) -> list:
+    """Answer every prompt once; an EvalReport for those with checks, a ReferenceReport for those with only a reference."""
+    from .rouge import rouge_l
+
+    texts, stopped = respond(model, tokenizer, prompts, template, max_new_tokens)
+    checked = [i for i, p in enumerate(prompts) if p.checks]
+    referenced = [i for i, p in enumerate(prompts) if not p.checks]
+    reports = []
+    if checked:
+        ps, ts = [prompts[i] for i in checked], [texts[i] for i in checked]
+        reports.append(EvalReport(label, template, score_responses(ps, ts), length_stats(ts),
+                                  template_adherence(ts, [stopped[i] for i in checked]), ts, ps))
+    if referenced:
+        reports.append(ReferenceReport(label, template, [rouge_l(prompts[i].reference, texts[i]) for i in referenced],
+                                       [texts[i] for i in referenced], [prompts[i] for i in referenced]))
+    return reports
 
 
 def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: str, label: str,

@@ -27,6 +27,7 @@ class ExperimentSettings:
     temperature: float = 0.8  # for the k samples (top-k 50)
     curation_max_new_tokens: int = 64  # an answer still unfinished here is rejected
     two_constraint_share: float = 0.3
+    families: tuple[str, ...] | None = None  # constraint families for training (None: all 16)
     eval_generated: int = 96  # held-out seed tasks x held-out phrasings ...
     eval_handwritten: int | None = None  # ... plus the hand-written prompts (None: all 64)
     eval_max_new_tokens: int = 96
@@ -110,7 +111,8 @@ def curated_data(teacher, settings: ExperimentSettings, seed: int = 0, progress:
     from .curation import best_of_k
     from .teachers import Sampling
 
-    prompts = constrained_prompts(settings.n_examples * 4, TRAIN, seed, two_share=settings.two_constraint_share)
+    prompts = constrained_prompts(settings.n_examples * 4, TRAIN, seed, kinds=settings.families,
+                                  two_share=settings.two_constraint_share)
     sampling = Sampling(max_new_tokens=settings.curation_max_new_tokens, temperature=settings.temperature,
                         top_p=1.0, top_k=50, seed=seed)  # top-k, not top-p: no sort of 49k logits per step
     return best_of_k(teacher, prompts, settings.k, sampling, limit=settings.n_examples, progress=progress)

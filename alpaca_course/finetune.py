@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import time
 from dataclasses import asdict, dataclass, field
@@ -166,12 +167,36 @@ def lora_config_kwargs(config: FinetuneConfig) -> dict[str, Any]:
             "target_modules": list(config.target_modules), "bias": "none", "task_type": "CAUSAL_LM"}
 
 
+def world_size() -> int:
+    """How many training processes run together (`accelerate launch --num_processes N` sets WORLD_SIZE)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def is_main_process() -> bool:
+    """Whether this is the process that saves and prints (rank 0, or the only one)."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
+def per_process_batch(batch_size: int, processes: int) -> int:
+    """The global batch split evenly across data-parallel processes, so the optimizer steps stay the same."""
+    if batch_size % processes:
+        raise ValueError(f"a batch of {batch_size} does not split evenly across {processes} processes; "
+                         f"use a batch size that {processes} divides")
+    return batch_size // processes
+
+
 def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = None,
                       device: str = "cpu") -> dict[str, Any]:
-    """Keyword arguments for trl.SFTConfig (a test checks each still exists); `mixed` is "bf16", "fp16" or None."""
+    """Keyword arguments for trl.SFTConfig (a test checks each still exists); `mixed` is "bf16", "fp16" or None.
+
+    Under `accelerate launch` each process gets its share of the global batch (gloo on CPUs).
+    """
+    processes = world_size()
     return {
         "output_dir": out_dir, "max_steps": config.max_steps if config.max_steps else -1,
-        "num_train_epochs": config.num_train_epochs, "per_device_train_batch_size": config.batch_size,
+        "num_train_epochs": config.num_train_epochs,
+        "per_device_train_batch_size": per_process_batch(config.batch_size, processes),
+        **({"ddp_backend": "gloo"} if processes > 1 and device == "cpu" else {}),
         "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
         "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup,
         "weight_decay": config.weight_decay, "logging_steps": 1, "save_strategy": "no", "report_to": "none",
@@ -359,7 +384,8 @@ def finish_run(trainer, tokenizer, out_dir: str | Path, config: FinetuneConfig, 
     result = TrainResult(str(out_dir), asdict(config), trainable, total, len(dataset), len(eval_records), skipped,
                          steps, seconds, tokens_seen / max(seconds, 1e-9), peak_memory_mb(), eval_before,
                          eval_after, losses)
-    save(model, tokenizer, Path(out_dir), result, student)
+    if is_main_process():  # with several processes, one writes
+        save(model, tokenizer, Path(out_dir), result, student)
     return result
 
 

@@ -30,6 +30,12 @@ CACHE_FORMAT = 1  # bump when the cached layout changes
 CHAT_EOS = "<|im_end|>"  # SmolLM2-Instruct ends every turn (and every answer) with this token
 
 
+def is_bundled_model(name: str) -> bool:
+    """Whether a teacher name means the bundled 135M model: 'bundled', its Hub id, or its cache folder (as served)."""
+    last = str(name).rstrip("/").rsplit("/", 1)[-1].lower()
+    return name == BUNDLED or last.startswith(BUNDLED_NAME.lower()) or last.startswith("smollm2-135m")
+
+
 class ModelNotAvailable(RuntimeError):
     """The requested model cannot be found or loaded here."""
 

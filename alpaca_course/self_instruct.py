@@ -66,7 +66,7 @@ class GenerationSettings:
     def sampling(self, seed: int) -> Sampling:
         """Decoding settings for a batch of instruction prompts."""
         return Sampling(max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
-                        stop=self.stop_strings(), seed=seed)
+                        stop=self.stop_strings(), seed=seed, presence_penalty=self.presence_penalty)
 
     def output_sampling(self, seed: int) -> Sampling:
         """Decoding settings for writing the outputs (instance generation)."""
@@ -84,10 +84,13 @@ def settings_for_profile(profile, base: GenerationSettings = ALPACA, teacher: st
 
     A 135M model sampled at temperature 1.0 writes noise after the first item or two, so for
     the bundled teacher we sample cooler and stop after two new items (the lesson shows why).
-    Pass `teacher` (the loaded teacher's name) when a Hub teacher may have fallen back to the bundled one.
+    Pass `teacher` (the loaded teacher's name) when a Hub teacher may have fallen back to the bundled one,
+    or the served model's name for an API teacher (the bundled model served by vLLM gets the same settings).
     """
+    from .models import is_bundled_model
+
     changes = {"batch_size": profile.gen_batch_size, "output_max_new_tokens": min(base.output_max_new_tokens, 160)}
-    if (teacher or profile.teacher) == "bundled":
+    if is_bundled_model(teacher or profile.teacher):
         changes.update(temperature=0.7, top_p=0.9, max_new_per_prompt=2, max_new_tokens=96, output_max_new_tokens=96)
     else:
         changes.update(max_new_tokens=min(base.max_new_tokens, profile.max_new_tokens))
@@ -346,6 +349,7 @@ class RunLog:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     funnel: dict = field(default_factory=dict)
+    seed_tasks: str = "packaged"  # or the seed file the run was given
 
     def yield_per_prompt(self) -> float:
         """Finished records per prompt sent."""
@@ -373,7 +377,7 @@ def _batch_seed(seed: int, batch: int, stage: int) -> int:
 
 def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
              settings: GenerationSettings = ALPACA, seeds: Sequence[InstructionRecord] | None = None,
-             progress: bool = True, max_idle_batches: int = 25) -> RunLog:
+             progress: bool = True, max_idle_batches: int = 25, seed_file: str | None = None) -> RunLog:
     """Generate until `out` holds n records. Safe to kill at any moment and run again: it resumes.
 
     Records are appended one batch at a time with a single write and an fsync. On restart a torn
@@ -393,7 +397,8 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
         repair_tail(out)
         existing = list(read_jsonl(out)) if out.exists() else []
         log = read_run_log(out) if run_log_path(out).exists() and existing else \
-            RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed)
+            RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed,
+                   seed_tasks=seed_file or "packaged")
         funnel = funnel_from_log(log)
         pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
                              threshold=settings.rouge_threshold)
@@ -430,8 +435,14 @@ def make_teacher(kind: str) -> Teacher:
 
 
 def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = None, preset: str = "alpaca",
-                  style: str | None = None, profile=None, progress: bool = True) -> RunLog:
-    """`generate` with the settings a profile, a preset and a teacher kind imply (what the CLI runs)."""
+                  style: str | None = None, profile=None, progress: bool = True,
+                  seeds: str | Path | None = None) -> RunLog:
+    """`generate` with the settings a profile, a preset and a teacher kind imply (what the CLI runs).
+
+    `seeds` is a file of your own seed tasks: Self-Instruct/Alpaca `seed_tasks.jsonl` (with
+    `instances`), instruction/input/output JSONL, an Alpaca JSON array, or a `save_to_disk` folder.
+    """
+    from .data import load_records
     from .locking import check_free
     from .profiles import get_profile
 
@@ -439,13 +450,15 @@ def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = 
         raise ValueError(f"n must be at least 1, got {n}")
     profile = profile or get_profile()
     check_free(out)  # refuse before the teacher loads
+    seed_tasks = list(load_records(seeds)) if seeds else None  # a bad seed file fails before the teacher loads
     kind = teacher or profile.teacher
     base = {"alpaca": ALPACA, "self-instruct": SELF_INSTRUCT}[preset]
     model = make_teacher(kind)
-    settings = base if kind == "api" else settings_for_profile(profile, base, teacher=model.name)
+    settings = settings_for_profile(profile, base, teacher=model.name)
     if style:
         settings = replace(settings, prompt_style=style)
-    return generate(model, n, out, seed=seed, settings=settings, progress=progress)
+    return generate(model, n, out, seed=seed, settings=settings, progress=progress, seeds=seed_tasks,
+                    seed_file=str(seeds) if seeds else None)
 
 
 def describe_run(log: RunLog) -> str:

@@ -16,7 +16,7 @@ import os
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     seed: int = 0
     top_k: int = 0  # 0: no cut; a cut (e.g. 50) with top_p=1.0 skips sorting the whole vocabulary at every step
+    presence_penalty: float = 0.0  # sent to API teachers (Self-Instruct used 2.0); the local teacher ignores it
 
 
 class Teacher(Protocol):
@@ -174,6 +175,11 @@ class OpenAICompatibleTeacher:
     ALPACA_COURSE_API_BASE (e.g. http://localhost:8000/v1), ALPACA_COURSE_API_MODEL and
     ALPACA_COURSE_API_KEY (optional for local servers). The key lives only in memory.
     ALPACA_COURSE_API_TIMEOUT (seconds, default 60) and ALPACA_COURSE_API_RETRIES (default 4) tune patience.
+    ALPACA_COURSE_API_CONCURRENCY (default 8) is how many requests are in flight at once: a serving
+    engine (vLLM, TGI) batches concurrent requests, so one at a time wastes most of it. Results come
+    back in input order whatever order the server finishes them in; request i of a batch is sent
+    seed + i, so k copies of one prompt (best-of-k) get k different answers, and the same seed on a
+    deterministic server gives the same file.
     """
 
     base_url: str
@@ -181,6 +187,7 @@ class OpenAICompatibleTeacher:
     timeout: float = 60.0
     max_retries: int = 4
     backoff: float = 1.0
+    concurrency: int = 8
     usage: Usage = field(default_factory=Usage)
     _key: str = field(default="", repr=False)
 
@@ -195,6 +202,9 @@ class OpenAICompatibleTeacher:
             raise TeacherConfigError(f"ALPACA_COURSE_API_BASE must start with http:// or https://, got {base!r}")
         kwargs.setdefault("timeout", _env_number("ALPACA_COURSE_API_TIMEOUT", 60.0))
         kwargs.setdefault("max_retries", _env_number("ALPACA_COURSE_API_RETRIES", 4, int))
+        kwargs.setdefault("concurrency", _env_number("ALPACA_COURSE_API_CONCURRENCY", 8, int))
+        if kwargs["concurrency"] < 1:
+            raise TeacherConfigError("ALPACA_COURSE_API_CONCURRENCY must be at least 1")
         return cls(base.rstrip("/"), model, _key=os.environ.get("ALPACA_COURSE_API_KEY", ""), **kwargs)
 
     def __repr__(self) -> str:
@@ -225,6 +235,8 @@ class OpenAICompatibleTeacher:
     def _one(self, route: str, body: dict, sampling: Sampling) -> Completion:
         body = {**body, "model": self.name, "max_tokens": sampling.max_new_tokens,
                 "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
+        if sampling.presence_penalty:
+            body["presence_penalty"] = sampling.presence_penalty
         if sampling.stop:
             body["stop"] = list(sampling.stop)[:4]  # the OpenAI API accepts at most four
         reply = self._post(route, body)
@@ -238,17 +250,26 @@ class OpenAICompatibleTeacher:
         return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
                           "length" if choice.get("finish_reason") == "length" else "stop")
 
-    def complete(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
-        """POST /completions once per prompt."""
-        out = [self._one("/completions", {"prompt": p}, sampling) for p in prompts]
+    def _many(self, route: str, bodies: list[dict], sampling: Sampling) -> list[Completion]:
+        """One request per body, up to `concurrency` in flight; completions in input order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = [(body, replace(sampling, seed=sampling.seed + i)) for i, body in enumerate(bodies)]
+        if self.concurrency <= 1 or len(jobs) <= 1:
+            out = [self._one(route, body, s) for body, s in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+                out = list(pool.map(lambda job: self._one(route, *job), jobs))  # map keeps input order
         self.usage.add(out)
         return out
 
+    def complete(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        """POST /completions once per prompt, `concurrency` at a time."""
+        return self._many("/completions", [{"prompt": p} for p in prompts], sampling)
+
     def chat(self, conversations: list[list[dict]], sampling: Sampling) -> list[Completion]:
-        """POST /chat/completions once per conversation."""
-        out = [self._one("/chat/completions", {"messages": c}, sampling) for c in conversations]
-        self.usage.add(out)
-        return out
+        """POST /chat/completions once per conversation, `concurrency` at a time."""
+        return self._many("/chat/completions", [{"messages": c} for c in conversations], sampling)
 
 
 #: US dollars per 1,000 tokens (prompt, completion). Dated list prices; check the provider's page.

@@ -2,7 +2,7 @@
 
     python benchmarks/curation.py [--data GENERATED.jsonl] [--k 4] [--examples 100] [--steps 60]
                                   [--rounds 1] [--temperature 0.8] [--lora-r 8] [--modules q_proj v_proj]
-                                  [--learning-rate 3e-4] [--label "what this attempt changed"]
+                                  [--learning-rate 3e-4] [--families bullets title ...] [--label "what this attempt changed"]
 
 Runs `experiment.run_experiment` on the cpu profile (the bundled model as teacher and student) and
 appends the table (pass rates with 95% bootstrap intervals, paired differences with prompts gained
@@ -34,12 +34,14 @@ def main() -> None:
     parser.add_argument("--modules", nargs="+", dest="target_modules")
     parser.add_argument("--learning-rate", type=float, dest="learning_rate")
     parser.add_argument("--template", choices=["chat", "alpaca"])
+    parser.add_argument("--families", nargs="+", help="constraint families to train on (default: all)")
     parser.add_argument("--label", default="default settings")
     args = parser.parse_args()
     profile = get_profile("cpu")
     levers = {k: v for k, v in vars(args).items() if k not in ("data", "label") and v is not None}
-    if "target_modules" in levers:
-        levers["target_modules"] = tuple(levers["target_modules"])
+    for key in ("target_modules", "families"):
+        if key in levers:
+            levers[key] = tuple(levers[key])
     settings = settings_for_profile(profile, **levers)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -101,3 +101,130 @@ def test_cost_estimate_and_stop_strings():
     with pytest.raises(KeyError, match="known"):
         estimate_cost(1, 1, "gpt-99")
     assert cut_at_stop("a\n20. b", ("\n20",)) == ("a", True)
+
+
+WORDS = ("river", "kettle", "violin", "glacier", "orchard", "lantern", "compass", "harbor", "meadow", "pepper",
+         "saddle", "tunnel", "walnut", "quarry", "falcon", "ribbon", "summit", "thimble", "anchor", "basket")
+VERBS = ("Describe", "Explain", "Compare", "Summarize", "Classify", "Rewrite", "Translate", "Plan", "List", "Rank")
+
+
+class SeededAPI(BaseHTTPRequestHandler):
+    """A deterministic server: the reply depends only on the request's prompt and seed, and the reply
+    time varies with them, so concurrent requests finish out of order."""
+
+    lock = threading.Lock()
+    in_flight = 0
+    most_in_flight = 0
+    bodies: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        import hashlib
+        import time
+
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with SeededAPI.lock:
+            SeededAPI.in_flight += 1
+            SeededAPI.most_in_flight = max(SeededAPI.most_in_flight, SeededAPI.in_flight)
+            SeededAPI.bodies.append(body)
+        key = json.dumps([body.get("prompt"), body.get("messages"), body["seed"]], sort_keys=True)
+        h = int(hashlib.sha256(key.encode()).hexdigest(), 16)
+        time.sleep((h % 7) * 0.01)
+        if self.path.endswith("/chat/completions"):
+            asked = body["messages"][-1]["content"]
+            text = f"Here is one answer ({h % 1000}) about the {WORDS[h % 20]} for: {asked[:40]}"
+            choice = {"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        else:
+            number = int(body["prompt"].rsplit("\n", 1)[-1].split(".")[0])
+            words = [WORDS[(h >> (8 * i)) % 20] for i in range(4)]
+            text = (f" {VERBS[h % 10]} how a {words[0]} differs from a {words[1]}.\n{number}. Input: <noinput>\n\n"
+                    f"{number + 1}. Instruction: {VERBS[(h >> 4) % 10]} a {words[2]} next to a {words[3]}.\n"
+                    f"{number + 1}. Input: <noinput>\n\n{number + 2}. Instruction:")
+            choice = {"text": text, "finish_reason": "stop"}
+        payload = json.dumps({"choices": [choice], "usage": {"prompt_tokens": 5, "completion_tokens": 9}}).encode()
+        with SeededAPI.lock:
+            SeededAPI.in_flight -= 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def seeded_api(monkeypatch):
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SeededAPI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("ALPACA_COURSE_API_BASE", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("ALPACA_COURSE_API_MODEL", "served-teacher")
+    SeededAPI.in_flight = SeededAPI.most_in_flight = 0
+    SeededAPI.bodies = []
+    yield
+    server.shutdown()
+
+
+def test_concurrent_requests_come_back_in_input_order(seeded_api, monkeypatch):
+    monkeypatch.setenv("ALPACA_COURSE_API_CONCURRENCY", "8")
+    teacher = OpenAICompatibleTeacher.from_env()
+    asks = [[{"role": "user", "content": f"question number {i}"}] for i in range(24)]
+    out = teacher.chat(asks, Sampling(seed=100))
+    assert [c.text.rsplit(": ", 1)[1] for c in out] == [f"question number {i}" for i in range(24)]
+    assert 1 < SeededAPI.most_in_flight <= 8  # bounded, and really concurrent
+    assert sorted(b["seed"] for b in SeededAPI.bodies) == list(range(100, 124))  # request i gets seed + i
+    assert teacher.usage.requests == 24 and teacher.usage.completion_tokens == 24 * 9
+
+
+def test_concurrency_one_sends_one_request_at_a_time(seeded_api, monkeypatch):
+    monkeypatch.setenv("ALPACA_COURSE_API_CONCURRENCY", "1")
+    OpenAICompatibleTeacher.from_env().chat([[{"role": "user", "content": str(i)}] for i in range(6)], Sampling())
+    assert SeededAPI.most_in_flight == 1
+
+
+def test_k_copies_of_one_prompt_get_different_answers(seeded_api):
+    out = OpenAICompatibleTeacher.from_env().chat([[{"role": "user", "content": "same"}]] * 4, Sampling(seed=1))
+    assert len({c.text for c in out}) > 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_a_bad_concurrency_setting_is_named(seeded_api, monkeypatch, value):
+    monkeypatch.setenv("ALPACA_COURSE_API_CONCURRENCY", value)
+    with pytest.raises(TeacherConfigError, match="ALPACA_COURSE_API_CONCURRENCY"):
+        OpenAICompatibleTeacher.from_env()
+
+
+def test_same_seed_and_a_deterministic_server_give_the_same_file(seeded_api, tmp_path):
+    from alpaca_course.profiles import get_profile
+    from alpaca_course.self_instruct import generate, read_run_log, settings_for_profile
+
+    settings = settings_for_profile(get_profile("quick"), teacher="served-teacher")
+    files = []
+    for name in ("a.jsonl", "b.jsonl"):
+        generate(OpenAICompatibleTeacher.from_env(), 12, tmp_path / name, seed=5, settings=settings, progress=False)
+        files.append((tmp_path / name).read_bytes())
+    assert files[0] == files[1] and files[0].count(b"\n") == 12
+    log = read_run_log(tmp_path / "a.jsonl")
+    assert log.teacher == "served-teacher" and log.written == 12 and log.funnel["entered"] >= 12
+
+
+def test_presence_penalty_is_sent_only_when_set(seeded_api):
+    teacher = OpenAICompatibleTeacher.from_env()
+    prompt = "1. Instruction: a\n1. Input: <noinput>\n\n2. Instruction:"
+    teacher.complete([prompt], Sampling(presence_penalty=2.0))
+    teacher.complete([prompt], Sampling())
+    assert SeededAPI.bodies[0]["presence_penalty"] == 2.0 and "presence_penalty" not in SeededAPI.bodies[1]
+
+
+def test_the_bundled_model_served_by_name_gets_the_small_teacher_settings():
+    from alpaca_course.models import is_bundled_model
+    from alpaca_course.profiles import get_profile
+    from alpaca_course.self_instruct import settings_for_profile
+
+    for name in ("bundled", "HuggingFaceTB/SmolLM2-135M-Instruct", "/cache/alpaca_course/smollm2-135m-instruct-f32-v1"):
+        assert is_bundled_model(name), name
+        assert settings_for_profile(get_profile("cpu"), teacher=name).max_new_per_prompt == 2
+    assert not is_bundled_model("Qwen/Qwen2.5-1.5B-Instruct")
+    big = settings_for_profile(get_profile("cpu"), teacher="Qwen/Qwen2.5-1.5B-Instruct")
+    assert big.max_new_tokens <= get_profile("cpu").max_new_tokens  # never Alpaca's 3072 against a small context
