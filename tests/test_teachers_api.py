@@ -18,6 +18,25 @@ from alpaca_course.teachers import (
 SECRET = "sk-test-do-not-leak-123"
 
 
+def send_choice(handler: BaseHTTPRequestHandler, choice: dict, prompt_tokens: int, completion_tokens: int) -> None:
+    """Write one OpenAI-style reply with a single choice and its usage."""
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    payload = json.dumps({"choices": [choice], "usage": usage}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def serve(monkeypatch, handler, server_class=HTTPServer, model: str = "fake-model"):
+    """Start a loopback server with `handler` and point the API teacher's environment at it."""
+    server = server_class(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("ALPACA_COURSE_API_BASE", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("ALPACA_COURSE_API_MODEL", model)
+    return server
+
+
 class FakeAPI(BaseHTTPRequestHandler):
     failures_left = 0
     seen: list = []
@@ -34,11 +53,7 @@ class FakeAPI(BaseHTTPRequestHandler):
             choice = {"message": {"role": "assistant", "content": "Paris is the capital."}, "finish_reason": "stop"}
         else:
             choice = {"text": " Name a river.\n5. Instruction: Add two numbers.\n20. Stop", "finish_reason": "stop"}
-        payload = json.dumps({"choices": [choice], "usage": {"prompt_tokens": 11, "completion_tokens": 7}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(payload)
+        send_choice(self, choice, 11, 7)
 
     def log_message(self, *args):
         pass
@@ -46,10 +61,7 @@ class FakeAPI(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api(monkeypatch):
-    server = HTTPServer(("127.0.0.1", 0), FakeAPI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("ALPACA_COURSE_API_BASE", f"http://127.0.0.1:{server.server_address[1]}/v1")
-    monkeypatch.setenv("ALPACA_COURSE_API_MODEL", "fake-model")
+    server = serve(monkeypatch, FakeAPI)
     monkeypatch.setenv("ALPACA_COURSE_API_KEY", SECRET)
     FakeAPI.seen, FakeAPI.failures_left = [], 0
     yield
@@ -140,13 +152,9 @@ class SeededAPI(BaseHTTPRequestHandler):
                     f"{number + 1}. Instruction: {VERBS[(h >> 4) % 10]} a {words[2]} next to a {words[3]}.\n"
                     f"{number + 1}. Input: <noinput>\n\n{number + 2}. Instruction:")
             choice = {"text": text, "finish_reason": "stop"}
-        payload = json.dumps({"choices": [choice], "usage": {"prompt_tokens": 5, "completion_tokens": 9}}).encode()
         with SeededAPI.lock:
             SeededAPI.in_flight -= 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(payload)
+        send_choice(self, choice, 5, 9)
 
     def log_message(self, *args):
         pass
@@ -156,10 +164,7 @@ class SeededAPI(BaseHTTPRequestHandler):
 def seeded_api(monkeypatch):
     from http.server import ThreadingHTTPServer
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SeededAPI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("ALPACA_COURSE_API_BASE", f"http://127.0.0.1:{server.server_address[1]}/v1")
-    monkeypatch.setenv("ALPACA_COURSE_API_MODEL", "served-teacher")
+    server = serve(monkeypatch, SeededAPI, ThreadingHTTPServer, model="served-teacher")
     SeededAPI.in_flight = SeededAPI.most_in_flight = 0
     SeededAPI.bodies = []
     yield
