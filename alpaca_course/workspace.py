@@ -85,3 +85,23 @@ def load_result(name: str):
 
     path = workspace_dir() / "results" / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def measured_evidence() -> list[str]:
+    """Sentences a learner can cite from this workspace's saved results, each with its n and interval.
+
+    Written from the numbers, whichever way they fell; empty when lessons 05-06 have not run here.
+    """
+    lines = []
+    evaluation = load_result("evaluation") or {}
+    for name, d in evaluation.get("differences", {}).items():
+        lines.append(f"{name}, prompt-level strict pass rate: {100 * d['difference']:+.1f} points "
+                     f"(95% paired interval {100 * d['low']:+.1f} to {100 * d['high']:+.1f}) on the same {d['n']} "
+                     f"held-out prompts, {d['gained']} gained and {d['lost']} lost: {d['verdict']}")
+    collapse = load_result("collapse")
+    if collapse:
+        first, last = collapse[0], collapse[-1]
+        lines.append(f"after {last['generation']} generations trained on its own outputs, distinct-2 went "
+                     f"{first['distinct_2']:.3f} -> {last['distinct_2']:.3f} and loss on real text "
+                     f"{first['held_out_loss']:.3f} -> {last['held_out_loss']:.3f}")
+    return lines

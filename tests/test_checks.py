@@ -408,3 +408,16 @@ def test_card_checkers(tmp_path):
     mine = card.replace("## Licence", "- 13 of 24 outputs were cut off at the length limit.\n\n## Licence")
     assert checks.check_card_text(mine).passed
     assert not checks.check_card_text(None).solved
+
+
+def test_measured_evidence_is_worded_by_the_result_either_way(tmp_path, monkeypatch):
+    from alpaca_course.workspace import measured_evidence, save_result
+
+    monkeypatch.setenv("ALPACA_COURSE_WORKSPACE", str(tmp_path))
+    assert measured_evidence() == []
+    for verdict, diff, low, high in (("better", 0.08, 0.02, 0.14), ("no detectable difference", 0.01, -0.03, 0.05)):
+        save_result("evaluation", {"differences": {"curated student vs base": {
+            "difference": diff, "low": low, "high": high, "n": 160, "gained": 9, "lost": 2, "verdict": verdict}}})
+        (line,) = measured_evidence()
+        assert f"{100 * diff:+.1f} points" in line and f"{100 * low:+.1f} to {100 * high:+.1f}" in line
+        assert line.endswith(verdict) and "160" in line
