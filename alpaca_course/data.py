@@ -104,9 +104,8 @@ def from_seed_task(row: dict, path=None, line: int | None = None) -> dict:
         if key in first and not isinstance(first[key], str):
             raise DataError(path, line, f"instances[0].{key}", f"expected a string, got {type(first[key]).__name__}")
     flat = {k: v for k, v in row.items() if k != "instances"}
-    extra = len(instances) - 1
     return {**flat, "input": first.get("input", ""), "output": first["output"],
-            **({"extra_instances": instances[1:]} if extra else {})}
+            **({"extra_instances": instances[1:]} if len(instances) > 1 else {})}
 
 
 def record_from_dict(row: Any, path=None, line: int | None = None, require_output: bool = True) -> InstructionRecord:
