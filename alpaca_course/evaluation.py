@@ -429,9 +429,8 @@ def score_prompt_file(model, tokenizer, prompts: Sequence[EvalPrompt], template:
     referenced = [i for i, p in enumerate(prompts) if not p.checks]
     reports = []
     if checked:
-        ps, ts = [prompts[i] for i in checked], [texts[i] for i in checked]
-        reports.append(EvalReport(label, template, score_responses(ps, ts), length_stats(ts),
-                                  template_adherence(ts, [stopped[i] for i in checked]), ts, ps))
+        reports.append(scored_report(label, template, [prompts[i] for i in checked], [texts[i] for i in checked],
+                                     [stopped[i] for i in checked]))
     if referenced:
         reports.append(ReferenceReport(label, template, [rouge_l(prompts[i].reference, texts[i]) for i in referenced],
                                        [texts[i] for i in referenced], [prompts[i] for i in referenced]))
@@ -442,6 +441,12 @@ def evaluate_model(model, tokenizer, prompts: Sequence[EvalPrompt], template: st
                    max_new_tokens: int = 128) -> EvalReport:
     """Respond to every prompt and score the responses."""
     texts, stopped = respond(model, tokenizer, prompts, template, max_new_tokens)
+    return scored_report(label, template, prompts, texts, stopped)
+
+
+def scored_report(label: str, template: str, prompts: Sequence[EvalPrompt], texts: list[str],
+                  stopped: list[bool]) -> EvalReport:
+    """The EvalReport of responses already given: pass rates, lengths and template adherence."""
     return EvalReport(label, template, score_responses(prompts, texts), length_stats(texts),
                       template_adherence(texts, stopped), texts, list(prompts))
 
