@@ -5,15 +5,23 @@ differ; a program checks each answer (every constraint, strictly, and the output
 keep one that passes. The kept answers are better than the teacher's *average* answer, so a
 student trained on them can end up better than the teacher. Repeating the loop with the trained
 student as the new teacher is expert iteration (ReST, STaR, CS336's filtered SFT).
+
+Some constraints are about form, not content (lowercase, a title, a closing phrase, a list). For
+those a program can also *repair* an answer that missed: lowercase it, add the title, cut it to
+whole sentences. A repaired answer is still verified like any other, and the report counts how
+many kept answers were repaired, so the learner can see what the verifier did and what the
+program wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from .data import InstructionRecord
-from .evaluation import EvalPrompt, check
+from .evaluation import EvalPrompt, check, word_count
 from .filters import first_broken_output_rule
 from .teachers import Sampling, Teacher
 
@@ -29,6 +37,76 @@ def verify(prompt: EvalPrompt, answer: str, finish_reason: str = "stop") -> str 
     return f"fails {failed}" if failed else None
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+_LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+", re.MULTILINE)
+
+
+def sentences(text: str) -> list[str]:
+    """The complete sentences of a text, list markers removed (an unfinished tail is dropped)."""
+    pieces = [p.strip() for p in _SENTENCE_BREAK.split(_LIST_MARK.sub("", text).strip())]
+    return [" ".join(p.split()) for p in pieces if p[-1:] in ".!?" and word_count(p) > 0]
+
+
+def _as_list(text: str, n: int, marker: Callable[[int], str]) -> str | None:
+    items = sentences(text)
+    return "\n".join(f"{marker(i + 1)} {s}" for i, s in enumerate(items[:n])) if len(items) >= n else None
+
+
+def _max_words(text: str, n: int) -> str | None:
+    kept: list[str] = []
+    for s in sentences(text):
+        if word_count(" ".join([*kept, s])) > n:
+            break
+        kept.append(s)
+    return " ".join(kept) or None
+
+
+def _paragraphs(text: str, n: int) -> str | None:
+    items = sentences(text)
+    if len(items) < n:
+        return None
+    size = -(-len(items) // n)
+    return "\n\n".join(" ".join(items[i * size:(i + 1) * size]) for i in range(n)) if size * (n - 1) < len(items) else None
+
+
+def _title(text: str) -> str | None:
+    words = re.findall(r"[A-Za-z0-9']+", (sentences(text) or [text])[0])[:5]
+    return f"<<{' '.join(w.capitalize() for w in words)}>>\n\n{text}" if words else None
+
+
+#: kind -> function(answer, check spec) -> the answer edited to satisfy the check, or None (no sensible edit)
+REPAIRS: dict[str, Callable[[str, dict], str | None]] = {
+    "lowercase": lambda t, c: t.lower(),
+    "uppercase": lambda t, c: t.upper(),
+    "quoted": lambda t, c: '"' + t.strip().strip('"') + '"',
+    "starts_with": lambda t, c: f"{c['phrase']} {t.strip()}",
+    "ends_with": lambda t, c: f"{t.strip()} {c['phrase']}",
+    "no_commas": lambda t, c: re.sub(r"\s*,\s*", " ", t).strip(),
+    "json": lambda t, c: json.dumps({"answer": t.strip()}),
+    "title": lambda t, c: _title(t),
+    "max_words": lambda t, c: _max_words(t, c["n"]),
+    "max_sentences": lambda t, c: " ".join(sentences(t)[:c["n"]]) or None,
+    "bullets": lambda t, c: _as_list(t, c["n"], lambda i: "-"),
+    "numbered": lambda t, c: _as_list(t, c["n"], lambda i: f"{i}."),
+    "paragraphs": lambda t, c: _paragraphs(t, c["n"]),
+}
+#: The order repairs are applied in: structure first, then what must stay at the ends, case last.
+_REPAIR_ORDER = ["max_sentences", "max_words", "bullets", "numbered", "paragraphs", "no_commas", "title",
+                 "starts_with", "ends_with", "quoted", "json", "lowercase", "uppercase"]
+
+
+def repair(prompt: EvalPrompt, answer: str) -> str | None:
+    """The answer edited by a program to satisfy the checks it fails (form only: case, lists, length, ends),
+    or None when a failed check has no repair (keywords, forbidden words, a minimum length)."""
+    failing = {c["kind"]: c for c in prompt.checks if not check(answer, c)}
+    if not failing or any(kind not in REPAIRS for kind in failing):
+        return None
+    text: str | None = answer
+    for kind in sorted(failing, key=_REPAIR_ORDER.index):
+        text = REPAIRS[kind](text, failing[kind]) if text else None
+    return text
+
+
 @dataclass
 class CurationReport:
     """What best-of-k cost and bought."""
@@ -38,6 +116,7 @@ class CurationReport:
     samples: int = 0
     passing_samples: int = 0
     solved: int = 0  # prompts with at least one passing answer
+    repaired: int = 0  # kept answers a program edited (only with repair=True)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     by_family: dict[str, list[int]] = field(default_factory=dict)  # kind -> [passing samples, samples]
@@ -66,6 +145,7 @@ class CurationReport:
                  f"  single-sample pass rate: {self.pass_rate:.3f}",
                  f"  instructions with at least one passing answer: {self.solved}/{self.prompts} ({self.solved_share:.3f})",
                  f"  tokens per kept example: {self.tokens_per_kept():,.0f}",
+                 *([f"  kept answers repaired by a program: {self.repaired}"] if self.repaired else []),
                  "  pass rate by family: " + ", ".join(f"{k} {v:.2f}" for k, v in self.family_rates().items())]
         return "\n".join(lines)
 
@@ -76,14 +156,15 @@ class CurationReport:
 
 
 def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
-              batch_size: int = 64, limit: int | None = None, progress: bool = True, system: str | None = None
-              ) -> tuple[list[InstructionRecord], CurationReport]:
+              batch_size: int = 64, limit: int | None = None, progress: bool = True, system: str | None = None,
+              repair_answers: bool = False) -> tuple[list[InstructionRecord], CurationReport]:
     """Sample k answers per prompt (k copies side by side in a batch), keep the first that passes `verify`.
 
     Stops once `limit` examples are kept. Returns the kept records (instruction = the constrained
     prompt) and a report of pass rates and token cost. `system` is a system message shown to the
     teacher only: the kept record holds the user's words alone, so the student learns to behave as
-    if it had been told (context distillation).
+    if it had been told (context distillation). With `repair_answers`, a prompt with no passing
+    answer keeps the first finished answer that `repair` fixes and `verify` then accepts.
     """
     from tqdm.auto import tqdm
 
@@ -114,12 +195,16 @@ def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampl
             for reason in reasons:
                 if reason:
                     report.rejections[reason] = report.rejections.get(reason, 0) + 1
-            if None in reasons:
+            best = answers[reasons.index(None)].text.strip() if None in reasons else None
+            if best is None and repair_answers:
+                best = next((fixed for a in answers if a.finish_reason != "length"
+                             for fixed in [repair(prompt, a.text.strip())] if fixed and verify(prompt, fixed) is None), None)
+                report.repaired += best is not None
+            if best is not None:
                 report.solved += 1
-                best = answers[reasons.index(None)].text.strip()
                 kept.append(InstructionRecord(prompt.prompt, "", best, {
                     "source": "curated", "checks": prompt.checks, "k": k, "passing": reasons.count(None),
-                    "prompt_id": prompt.id, "output_truncated": False}))
+                    "repaired": None not in reasons, "prompt_id": prompt.id, "output_truncated": False}))
                 bar.update(1)
             if limit and len(kept) >= limit:
                 bar.close()

@@ -36,6 +36,7 @@ class ExperimentSettings:
     lora_r: int = 8
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     learning_rate: float = 3e-4
+    repair: bool = False  # also keep answers a program repaired to pass (form-only checks), then verified
     rounds: int = 1  # 2: one round of expert iteration (the curated student becomes the teacher)
     seed: int = 0
 
@@ -115,7 +116,8 @@ def curated_data(teacher, settings: ExperimentSettings, seed: int = 0, progress:
                                   two_share=settings.two_constraint_share)
     sampling = Sampling(max_new_tokens=settings.curation_max_new_tokens, temperature=settings.temperature,
                         top_p=1.0, top_k=50, seed=seed)  # top-k, not top-p: no sort of 49k logits per step
-    return best_of_k(teacher, prompts, settings.k, sampling, limit=settings.n_examples, progress=progress)
+    return best_of_k(teacher, prompts, settings.k, sampling, limit=settings.n_examples, progress=progress,
+                     repair_answers=settings.repair)
 
 
 def curation_teacher(profile, student_model=None, tokenizer=None):

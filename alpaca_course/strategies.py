@@ -57,6 +57,17 @@ class StrategyResult:
         """Share of asked-for items that parsed, passed the rule filters and were new (before any cut to N)."""
         return self.valid / self.slots if self.slots else 0.0
 
+    def validity_interval(self) -> tuple[float, float]:
+        """Wilson's 95% interval for the validity (valid of asked-for slots)."""
+        from .evaluation import wilson_interval
+
+        return wilson_interval(self.valid, self.slots)
+
+    def budget_line(self) -> str:
+        """'valid/slots = rate [low, high] from P prompts': validity with its n and interval."""
+        low, high = self.validity_interval()
+        return f"{self.valid}/{self.slots} = {self.validity:.2f} [{low:.2f}, {high:.2f}] from {self.prompts} prompts"
+
 
 def run_strategy(teacher: Teacher, name: str, n: int, settings: GenerationSettings, seed: int = 0,
                  temperature: float | None = None, rounds: int | None = None, max_rounds: int = 12) -> StrategyResult:
@@ -89,6 +100,25 @@ def run_strategy(teacher: Teacher, name: str, n: int, settings: GenerationSettin
                 result.instructions.append(candidate.instruction)
     result.instructions = result.instructions[:n]
     return result
+
+
+def tradeoff_summary(runs: Sequence[StrategyResult], diversity: dict[str, float], baseline: str = "list") -> str:
+    """'What we saw' for the strategies: which bought the most diversity over the baseline, and at what validity.
+
+    Validities are compared by their Wilson intervals: "lower" or "higher" only when the intervals do
+    not overlap, otherwise "not distinguishable at this budget".
+    """
+    by_name = {r.name: r for r in runs}
+    if baseline not in diversity or len(diversity) < 2:
+        return "What we saw: too few strategies kept enough instructions to compare."
+    best = max((n for n in diversity if n != baseline), key=diversity.get)
+    gain = diversity[best] - diversity[baseline]
+    (b_low, b_high), (r_low, r_high) = by_name[best].validity_interval(), by_name[baseline].validity_interval()
+    price = ("lower" if b_high < r_low else "higher" if b_low > r_high else "not distinguishable at this budget")
+    verdict = "more diverse than" if gain > 0 else "no more diverse than"
+    return (f"What we saw: the most diverse other strategy, {best}, was {verdict} {baseline} "
+            f"(distinct-2 {diversity[best]:.3f} against {diversity[baseline]:.3f}); its validity was {price} "
+            f"({by_name[best].budget_line()} against {by_name[baseline].budget_line()}).")
 
 
 # --- the joke experiment -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
     python benchmarks/curation.py [--data GENERATED.jsonl] [--k 4] [--examples 100] [--steps 60]
                                   [--rounds 1] [--temperature 0.8] [--lora-r 8] [--modules q_proj v_proj]
-                                  [--learning-rate 3e-4] [--families bullets title ...] [--label "what this attempt changed"]
+                                  [--learning-rate 3e-4] [--families bullets title ...] [--repair] [--label "what this attempt changed"]
 
 Runs `experiment.run_experiment` on the cpu profile (the bundled model as teacher and student) and
 appends the table (pass rates with 95% bootstrap intervals, paired differences with prompts gained
@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, dest="learning_rate")
     parser.add_argument("--template", choices=["chat", "alpaca"])
     parser.add_argument("--families", nargs="+", help="constraint families to train on (default: all)")
+    parser.add_argument("--repair", action="store_true", default=None,
+                        help="also keep answers a program repaired to pass form-only checks (then verified)")
     parser.add_argument("--label", default="default settings")
     args = parser.parse_args()
     profile = get_profile("cpu")
@@ -52,7 +54,7 @@ def main() -> None:
              result.table(), "",
              f"- curation: {curation['solved']}/{curation['prompts']} instructions solved by best-of-{curation['k']} "
              f"({curation['solved_share']:.2f}); single-sample pass rate {curation['pass_rate']:.3f}; "
-             f"{curation['tokens_per_kept']:,.0f} tokens per kept example",
+             f"{curation['tokens_per_kept']:,.0f} tokens per kept example; {curation['repaired']} kept answers repaired",
              "- single-sample pass rate by family: " + ", ".join(f"{k} {v:.2f}" for k, v in curation["family_rates"].items()),
              "- held-out loss of each student on its own data: " + "; ".join(
                  f"{n} {t['eval_loss_before']:.3f} -> {t['eval_loss_after']:.3f}" for n, t in result.training.items()

@@ -12,10 +12,11 @@ from alpaca_course.constraints import (
     TRAIN,
     base_instructions,
     constrained_prompts,
+    draw_check,
     held_out_prompts,
     phrasing_fragments,
 )
-from alpaca_course.curation import best_of_k, verify
+from alpaca_course.curation import REPAIRS, best_of_k, repair, sentences, verify
 from alpaca_course.evaluation import CHECKS, bootstrap_ci, check, paired_bootstrap, wilson_interval
 from alpaca_course.filters import (
     OUTPUT_RULES,
@@ -184,6 +185,49 @@ def test_best_of_k_keeps_only_verified_answers_and_counts_honestly(teacher):
         assert r.meta["k"] == 3 and 1 <= r.meta["passing"] <= 3
     assert report.completion_tokens > 0
     assert set(report.family_rates()) <= {"lowercase", "max_words", "no_commas", *FAMILIES}
+
+
+@pytest.mark.parametrize("kind", sorted(REPAIRS))
+def test_each_repair_makes_real_answers_pass_its_check_or_declines(real_answers, kind):
+    from alpaca_course.evaluation import EvalPrompt
+
+    repaired = failed = 0
+    for instruction, answer, finish in real_answers:
+        if finish == "length":
+            continue
+        spec, _ = draw_check(kind, random.Random(7), TRAIN)
+        prompt = EvalPrompt("x", instruction, [spec])
+        fixed = repair(prompt, answer)
+        if check(answer, spec):
+            assert fixed is None  # nothing to repair
+            continue
+        failed += 1
+        if fixed is not None:
+            assert check(fixed, spec), (kind, fixed)
+            repaired += 1
+    if failed and kind not in ("bullets", "numbered", "paragraphs", "max_sentences", "max_words"):  # these need
+        # enough whole sentences, which short answers may not have
+        assert repaired >= 1, f"no real answer was repaired for {kind}"
+
+
+def test_content_checks_have_no_repair_and_sentences_drop_an_unfinished_tail():
+    from alpaca_course.evaluation import EvalPrompt
+
+    for spec in ({"kind": "keywords", "words": ["zebra"]}, {"kind": "forbidden", "words": ["the"]},
+                 {"kind": "min_words", "n": 500}):
+        assert repair(EvalPrompt("x", "Describe the sea.", [spec]), "The sea is big. It is blue.") is None
+    assert sentences("- It is big.\n2. It is blue! And then") == ["It is big.", "It is blue!"]
+
+
+def test_best_of_k_with_repair_marks_what_a_program_edited(teacher):
+    prompts = constrained_prompts(4, TRAIN, seed=2, kinds=["uppercase", "quoted"])
+    records, report = best_of_k(teacher, prompts, k=2, sampling=Sampling(max_new_tokens=48, temperature=0.9),
+                                progress=False, repair_answers=True)
+    by_prompt = {p.prompt: p for p in prompts}
+    assert report.repaired == sum(r.meta["repaired"] for r in records) <= report.solved == len(records)
+    for r in records:
+        assert verify(by_prompt[r.instruction], r.output) is None
+        assert r.meta["repaired"] == (r.meta["passing"] == 0)
 
 
 # --- the experiment, end to end ---------------------------------------------------------------------------------

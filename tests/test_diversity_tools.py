@@ -11,7 +11,15 @@ import pytest  # noqa: E402
 from alpaca_course import plots, verbnoun  # noqa: E402
 from alpaca_course.diversity import diversity_report  # noqa: E402
 from alpaca_course.self_instruct import load_seed_tasks, magpie_prefix  # noqa: E402
-from alpaca_course.strategies import joke_experiment, near_duplicate_clusters, normalize  # noqa: E402
+from alpaca_course.strategies import (  # noqa: E402
+    STRATEGIES,
+    StrategyResult,
+    joke_experiment,
+    near_duplicate_clusters,
+    normalize,
+    run_strategy,
+    tradeoff_summary,
+)
 
 INSTRUCTIONS = ["Write a poem about the sea.", "Summarize the article in two sentences.",
                 "Translate the sentence into French.", "Write a story about a dragon.", "What is the capital of Peru?"]
@@ -71,3 +79,51 @@ def test_diversity_cli_json(tmp_path):
                          capture_output=True, text=True, check=True)
     report = json.loads(out.stdout)
     assert report["n"] == 5 and "distinct-2" in report["metrics"] and report["verb_noun"]["instructions"] == 5
+
+
+class _ListWriter:
+    """A scripted teacher: every completion is a numbered list of fresh made-up tasks (no model needed)."""
+
+    name = "scripted"
+
+    def __init__(self, tokenizer):
+        from alpaca_course.teachers import Usage
+
+        self.tokenizer, self.usage, self.count = tokenizer, Usage(), 0
+
+    def _text(self) -> str:
+        self.count += 1
+        return "\n".join(f"{i}. Describe the colour number {self.count * 10 + i} to a friend." for i in range(1, 4))
+
+    def complete(self, prompts, sampling):
+        from alpaca_course.teachers import Completion
+
+        return [Completion(self._text(), 1, 1, "stop") for _ in prompts]
+
+    chat = complete
+
+
+def test_strategies_at_a_fixed_budget_ask_for_the_same_number_of_items(teacher):
+    from alpaca_course.profiles import get_profile
+    from alpaca_course.self_instruct import settings_for_profile
+
+    settings = settings_for_profile(get_profile("quick"))
+    scripted = _ListWriter(teacher.tokenizer)
+    runs = [run_strategy(scripted, name, 10**6, settings, seed=1, rounds=2) for name in STRATEGIES]
+    assert len({(r.prompts, r.slots) for r in runs}) == 1, [(r.name, r.prompts, r.slots) for r in runs]
+    assert runs[0].prompts == 2 * settings.batch_size and runs[0].slots == runs[0].prompts * settings.slots_per_prompt()
+    for r in runs:
+        low, high = r.validity_interval()
+        assert r.valid <= r.slots and low <= r.validity <= high
+        assert f"{r.valid}/{r.slots}" in r.budget_line()
+
+
+def test_tradeoff_summary_words_follow_the_numbers():
+    base = StrategyResult("list", prompts=16, slots=48, valid=24)
+    cheap = StrategyResult("persona", prompts=16, slots=48, valid=22)
+    costly = StrategyResult("magpie", prompts=16, slots=48, valid=4)
+    text = tradeoff_summary([base, cheap], {"list": 0.80, "persona": 0.90})
+    assert "persona, was more diverse than list" in text and "not distinguishable" in text
+    text = tradeoff_summary([base, costly], {"list": 0.80, "magpie": 0.95})
+    assert "magpie, was more diverse" in text and "validity was lower" in text
+    assert "no more diverse" in tradeoff_summary([base, cheap], {"list": 0.9, "persona": 0.8})
