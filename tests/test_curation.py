@@ -260,3 +260,24 @@ def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, 
     assert train["plain student"]["steps"] == train["curated student"]["steps"] == train["round 2 student"]["steps"]
     assert result["curation"][0]["solved"] >= 2 and train["curated student"]["examples"] >= 1
     assert (tmp_path / "exp" / "experiment.json").is_file()
+
+
+# --- "what we saw", written from the numbers ------------------------------------------------------------------
+
+
+def test_what_we_saw_follows_the_interval_on_both_outcomes():
+    from alpaca_course.experiment import contradictions, what_we_saw
+
+    a = [True] * 30 + [False] * 70
+    better = paired_bootstrap(a, [True] * 60 + [False] * 40)  # B passes strictly more prompts
+    same = paired_bootstrap(a, a)
+    worse = paired_bootstrap([True] * 60 + [False] * 40, a)
+    differences = {"curated student vs base": better, "plain student vs base": same, "base vs curated student": worse}
+    text = what_we_saw(differences)
+    assert "The curated student passed more prompts than the base" in text
+    assert "The plain student showed no detectable difference from the base" in text
+    assert "The base passed fewer prompts than the curated student" in text
+    assert contradictions(text, differences) == []
+    flipped = text.replace("passed more prompts than", "showed no detectable difference from")
+    assert len(contradictions(flipped, differences)) == 1  # a claim the interval does not back is caught
+    assert contradictions("", differences)[0].endswith("no sentence about it")
