@@ -209,20 +209,31 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = 
 def held_out_loss(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
                   batch_size: int = 8) -> float:
     """Mean cross-entropy per trained token (the response + EOS) on records the model did not train on."""
+    sums = held_out_token_losses(model, tokenizer, records, config, batch_size)
+    return sum(total for total, _ in sums) / max(sum(count for _, count in sums), 1)
+
+
+def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
+                          batch_size: int = 8) -> list[tuple[float, int]]:
+    """(summed cross-entropy, trained tokens) per record: what a paired bootstrap over records resamples."""
     import torch
 
     dataset, _ = build_dataset(tokenizer, records, config)
     collate = PadCollator(tokenizer.pad_token_id)
     model.eval()
-    total, count = 0.0, 0
+    out: list[tuple[float, int]] = []
     with torch.inference_mode():
         for start in range(0, len(dataset), batch_size):
             batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
             batch = {k: v.to(model.device) for k, v in batch.items()}
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            total += float(masked_token_loss(logits, batch["labels"], reduction="sum"))
-            count += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
-    return total / max(count, 1)
+            labels = batch["labels"][:, 1:]
+            token_loss = torch.nn.functional.cross_entropy(
+                logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX,
+                reduction="none").view(labels.shape)
+            trained = labels != IGNORE_INDEX
+            out += [(float(token_loss[i][trained[i]].sum()), int(trained[i].sum())) for i in range(len(labels))]
+    return out
 
 
 @dataclass

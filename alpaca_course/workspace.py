@@ -98,6 +98,12 @@ def measured_evidence() -> list[str]:
         lines.append(f"{name}, prompt-level strict pass rate: {100 * d['difference']:+.1f} points "
                      f"(95% paired interval {100 * d['low']:+.1f} to {100 * d['high']:+.1f}) on the same {d['n']} "
                      f"held-out prompts, {d['gained']} gained and {d['lost']} lost: {d['verdict']}")
+    changes = load_result("collapse_changes")
+    if changes:  # lesson 06's first-vs-last comparison, each with its paired interval
+        from .collapse import Change
+
+        lines += [f"self-training loop (lesson 06), {Change(**c).sentence()}" for c in changes]
+        return lines
     collapse = load_result("collapse")
     if collapse:
         first, last = collapse[0], collapse[-1]

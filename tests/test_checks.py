@@ -421,3 +421,13 @@ def test_measured_evidence_is_worded_by_the_result_either_way(tmp_path, monkeypa
         (line,) = measured_evidence()
         assert f"{100 * diff:+.1f} points" in line and f"{100 * low:+.1f} to {100 * high:+.1f}" in line
         assert line.endswith(verdict) and "160" in line
+
+
+def test_measured_evidence_cites_the_collapse_loop_with_its_interval(tmp_path, monkeypatch):
+    from alpaca_course.workspace import measured_evidence, save_result
+
+    monkeypatch.setenv("ALPACA_COURSE_WORKSPACE", str(tmp_path))
+    save_result("collapse_changes", [{"name": "distinct-2 of the answers", "before": 0.94, "after": 0.95, "low": -0.02,
+                                      "high": 0.03, "n": 32, "unit": "instructions"}])
+    (line,) = measured_evidence()
+    assert "no detectable change" in line and "-0.020 to +0.030" in line and "n = 32 instructions" in line

@@ -2,11 +2,15 @@ import numpy as np
 import pytest
 
 from alpaca_course.collapse import (
+    GenerationStats,
     as_dicts,
     default_split,
     gaussian_collapse,
+    loop_changes,
+    paired_change,
     self_training_loop,
     stats_table,
+    what_we_saw,
 )
 from alpaca_course.finetune import FinetuneConfig
 from alpaca_course.plots import plot_gaussian, plot_loop
@@ -36,4 +40,26 @@ def test_one_generation_of_self_training_is_tracked():
     for s in stats:
         assert 0 < s.distinct_2 <= 1 and 0 <= s.self_bleu <= 1 and s.held_out_loss > 0 and len(s.samples) == 8
     assert "| 1 |" in stats_table(stats) and "samples" not in as_dicts(stats)[0]
+    assert len(stats[0].record_losses) == 8 and all(tokens > 0 for _, tokens in stats[0].record_losses)
+    total = sum(t for t, _ in stats[0].record_losses) / sum(c for _, c in stats[0].record_losses)
+    assert total == pytest.approx(stats[0].held_out_loss)
+    changes = loop_changes(stats)
+    assert [c.n for c in changes] == [8, 8] and all(c.low <= c.difference <= c.high for c in changes)
     assert len(plot_loop(stats).axes) == 3
+
+
+def test_the_loop_summary_is_worded_by_its_intervals_on_both_outcomes():
+    same = ["the cat sat on the mat today", "a dog ran in the park at noon"] * 10
+    narrower = ["the cat sat on the mat"] * 20
+    unchanged = paired_change("distinct-2", same, same, lambda t: len(set(t)) / len(t), "instructions")
+    assert unchanged.verdict() == "no detectable change" and unchanged.low == unchanged.high == 0
+    dropped = paired_change("loss", [(3.0, 1)] * 30, [(2.0, 1)] * 15 + [(2.5, 1)] * 15,
+                            lambda r: sum(t for t, _ in r) / sum(c for _, c in r), "records")
+    assert dropped.verdict() == "went down" and dropped.high < 0
+    stats = [GenerationStats(0, 0.9, 0.1, 10, 3.0, same), GenerationStats(3, 0.2, 0.9, 6, 2.0, narrower)]
+    changes = loop_changes(stats)
+    text = what_we_saw(stats, changes)
+    assert "distinct-2 of the answers went down" in text and "no detectable change: a null" not in text
+    assert "no detectable change: a null result" in what_we_saw(stats, [unchanged])
+    with pytest.raises(ValueError, match="same"):
+        paired_change("x", [1], [1, 2], len, "items")
