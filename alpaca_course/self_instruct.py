@@ -44,6 +44,9 @@ class GenerationSettings:
     output_max_new_tokens: int = 256
     output_temperature: float = 0.7
     output_top_p: float = 0.9
+    # Alpaca's prompt asked for outputs under 100 words; a system turn asks a chat teacher the same ("": none).
+    output_system: str = "Answer in fewer than 100 words, and finish your answer."
+    regenerate_cut: bool = True  # ask once more, at twice the budget, for an answer cut at the token limit
 
     def first_number(self) -> int:
         """The number of the first new item: after the seed and the machine demonstrations."""
@@ -216,7 +219,8 @@ def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: G
     """Ask the teacher to carry out each instruction (on its input): (output, finish_reason) per candidate."""
     from .templates import user_message
 
-    conversations = [[{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
+    system = [{"role": "system", "content": settings.output_system}] if settings.output_system else []
+    conversations = [system + [{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
     sampling = settings.output_sampling(seed)
     out = []
     size = settings.batch_size * 2  # answers are short chat turns: a wider batch keeps the CPU busier
@@ -230,12 +234,12 @@ def checked_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings:
                     funnel: Funnel) -> list[tuple[int, str, bool]]:
     """Answers that pass the output rules: (candidate index, output, regenerated) each; the funnel counts the rest.
 
-    An answer cut at the token limit is asked for once more with twice the budget; if it is cut
-    again it is dropped, because training on it (and then an end token) teaches the student to
-    stop mid-sentence.
+    An answer cut at the token limit is dropped, because training on it (and then an end token)
+    teaches the student to stop mid-sentence. With `settings.regenerate_cut` it is first asked for
+    once more with twice the budget.
     """
     answers = write_outputs(teacher, candidates, settings, seed)
-    cut = [i for i, (_, finish) in enumerate(answers) if finish == "length"]
+    cut = [i for i, (_, finish) in enumerate(answers) if finish == "length"] if settings.regenerate_cut else []
     if cut:
         longer = replace(settings, output_max_new_tokens=2 * settings.output_max_new_tokens)
         for i, answer in zip(cut, write_outputs(teacher, [candidates[i] for i in cut], longer, seed + 7), strict=True):
