@@ -29,8 +29,8 @@ lint: $(STAMP)
 TEST_PARALLEL ?= 1
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 ALPACA_COURSE_PROFILE=quick ALPACA_COURSE_WORKSPACE=$(CURDIR)/build/test-workspace
 PYTEST   := $(BIN)/python -m pytest -q --durations=15
-# Slow tests that run after the notebooks, so the two processes take about as long (measured 2026-12-02).
-BESIDE_NOTEBOOKS := tests/test_colab_rehearsal.py tests/test_bring_your_own.py
+# Slow tests that run after the notebooks, so the two processes take about as long (balanced 2026-12-03).
+BESIDE_NOTEBOOKS := tests/test_colab_rehearsal.py
 test: lint
 	rm -rf build/test-workspace build/test-notebooks.log
 	mkdir -p build

@@ -57,40 +57,68 @@ class GenerationStats:
     held_out_loss: float
     samples: list[str] = field(default_factory=list)
     record_losses: list[tuple[float, int]] = field(default_factory=list)  # (summed loss, tokens) per real record
+    rare_loss: float = float("nan")  # mean loss on the real text's rare tokens (those seen once in it)
+    rare_losses: list[tuple[float, int]] = field(default_factory=list)  # the same per real record
+    mode: str = "replace"
+
+
+def rare_tokens(per_token: list[tuple[list[int], list[float]]]) -> set[int]:
+    """Token ids that occur exactly once in the real held-out text: its tail, where collapse shows first."""
+    from collections import Counter
+
+    counts = Counter(t for ids, _ in per_token for t in ids)
+    return {t for t, c in counts.items() if c == 1}
 
 
 def self_training_loop(instructions: list[str], real_held_out: list[InstructionRecord], generations: int = 3,
-                       config=None, seed: int = 0, max_new_tokens: int = 64, temperature: float = 1.0,
-                       progress: bool = True) -> list[GenerationStats]:
-    """Generation 0 is the bundled model; each next one is its predecessor LoRA-tuned on its own samples.
+                       config=None, seed: int = 0, max_new_tokens: int = 64, temperature: float = 0.7,
+                       mode: str = "replace", progress: bool = True) -> list[GenerationStats]:
+    """Generation 0 is the bundled model; each next one is its predecessor LoRA-tuned on model samples.
 
-    Each generation the adapter is merged into the weights, so the next one starts from the result.
+    `mode="replace"` trains each generation on the latest samples only; `"accumulate"` on every generation's
+    samples so far (the data grows, as in the Gaussian toy). Sampling below temperature 1 cuts the tails, as
+    in the collapse papers. Each generation the adapter is merged into the weights, so the next one starts
+    from the result.
     """
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm.auto import tqdm
 
     from .diversity import distinct_n, self_bleu
-    from .finetune import FinetuneConfig, build_dataset, fit, held_out_token_losses, lora_config_kwargs
+    from .finetune import (
+        FinetuneConfig,
+        build_dataset,
+        fit,
+        lora_config_kwargs,
+        summed_losses,
+        trained_token_losses,
+    )
     from .models import load_model
     from .teachers import LocalTeacher, Sampling
 
+    if mode not in ("replace", "accumulate"):
+        raise ValueError(f"mode must be 'replace' or 'accumulate', got {mode!r}")
     config = config or FinetuneConfig(max_steps=15, max_length=160, learning_rate=5e-4)
     model, tokenizer = load_model("bundled")
     stats: list[GenerationStats] = []
-    for generation in tqdm(range(generations + 1), desc="collapse loop", disable=not progress):
+    records: list[InstructionRecord] = []
+    rare: set[int] | None = None
+    for generation in tqdm(range(generations + 1), desc=f"collapse loop ({mode})", disable=not progress):
         teacher = LocalTeacher(model, tokenizer)
         conversations = [[{"role": "user", "content": text}] for text in instructions]
         sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + generation)
         samples = [c.text.strip() for c in teacher.chat(conversations, sampling)]
         tokenizer.padding_side = "right"
-        losses = held_out_token_losses(model, tokenizer, real_held_out, config)
+        per_token = trained_token_losses(model, tokenizer, real_held_out, config)
+        rare = rare_tokens(per_token) if rare is None else rare
+        losses, tail = summed_losses(per_token), summed_losses(per_token, rare)
         stats.append(GenerationStats(generation, distinct_n(samples, 2), self_bleu(samples),
-                                     float(np.mean([len(s.split()) for s in samples])),
-                                     sum(t for t, _ in losses) / max(sum(c for _, c in losses), 1), samples, losses))
+                                     float(np.mean([len(s.split()) for s in samples])), _token_mean(losses), samples,
+                                     losses, _token_mean(tail), tail, mode))
         if generation == generations:
             break
-        records = [InstructionRecord(i, "", s) for i, s in zip(instructions, samples, strict=True) if s]
+        fresh = [InstructionRecord(i, "", s) for i, s in zip(instructions, samples, strict=True) if s]
+        records = fresh if mode == "replace" else records + fresh
         dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
         peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
         torch.manual_seed(seed + generation)
@@ -103,9 +131,10 @@ def self_training_loop(instructions: list[str], real_held_out: list[InstructionR
 
 def stats_table(stats: list[GenerationStats]) -> str:
     """A Markdown table of the tracked quantities."""
-    rows = ["| generation | distinct-2 | self-BLEU-3 | mean words | held-out loss |", "|---|---|---|---|---|"]
-    rows += [f"| {s.generation} | {s.distinct_2:.3f} | {s.self_bleu:.3f} | {s.mean_words:.1f} | {s.held_out_loss:.3f} |"
-             for s in stats]
+    rows = ["| mode | generation | distinct-2 | self-BLEU-3 | mean words | loss on real text | on its rare tokens |",
+            "|---|---|---|---|---|---|---|"]
+    rows += [f"| {s.mode} | {s.generation} | {s.distinct_2:.3f} | {s.self_bleu:.3f} | {s.mean_words:.1f} | "
+             f"{s.held_out_loss:.3f} | {s.rare_loss:.3f} |" for s in stats]
     return "\n".join(rows)
 
 
@@ -124,7 +153,7 @@ def default_split(seed: int = 0, n_instructions: int = 40) -> tuple[list[str], l
 
 def as_dicts(stats: list[GenerationStats]) -> list[dict]:
     """Stats without the samples and per-record losses, for JSON."""
-    return [{k: v for k, v in asdict(s).items() if k not in ("samples", "record_losses")} for s in stats]
+    return [{k: v for k, v in asdict(s).items() if k not in ("samples", "record_losses", "rare_losses")} for s in stats]
 
 
 @dataclass
@@ -138,6 +167,7 @@ class Change:
     high: float
     n: int
     unit: str  # what the n counts
+    paired: bool = True  # False: the two sides are different items, each resampled on its own
 
     @property
     def difference(self) -> float:
@@ -151,7 +181,7 @@ class Change:
     def sentence(self) -> str:
         """One line, worded by the interval."""
         return (f"{self.name} {self.verdict()}: {self.before:.3f} -> {self.after:.3f} ({self.difference:+.3f}, "
-                f"95% paired interval {self.low:+.3f} to {self.high:+.3f}, n = {self.n} {self.unit})")
+                f"95% {'paired ' if self.paired else ''}interval {self.low:+.3f} to {self.high:+.3f}, n = {self.n} {self.unit})")
 
 
 def paired_change(name: str, before, after, statistic, unit: str, samples: int = 2000, seed: int = 0) -> Change:
@@ -173,22 +203,35 @@ def _token_mean(losses) -> float:
 
 
 def loop_changes(stats: list[GenerationStats], seed: int = 0) -> list[Change]:
-    """First against last generation: distinct-2 of the answers (resampling instructions) and loss on real text
-    (resampling the real records), each with its paired interval."""
+    """First against last generation: distinct-2 of the answers (resampling instructions), loss on real text and
+    on its rare tokens (resampling the real records), each with its paired interval."""
     from .diversity import distinct_n
 
     first, last = stats[0], stats[-1]
-    changes = [paired_change("distinct-2 of the answers", first.samples, last.samples, lambda t: distinct_n(t, 2),
-                             "instructions", seed=seed)]
-    if first.record_losses and last.record_losses:
-        changes.append(paired_change("loss on real held-out text", first.record_losses, last.record_losses, _token_mean,
-                                     "real records", seed=seed))
+    tag = f"{last.mode}: " if last.mode else ""
+    changes = [paired_change(f"{tag}distinct-2 of the answers", first.samples, last.samples,
+                             lambda t: distinct_n(t, 2), "instructions", seed=seed)]
+    for name, before, after in (("loss on real held-out text", first.record_losses, last.record_losses),
+                                ("loss on the real text's rare tokens", first.rare_losses, last.rare_losses)):
+        if before and after:
+            changes.append(paired_change(tag + name, before, after, _token_mean, "real records", seed=seed))
     return changes
+
+
+def compare_modes(replaced: GenerationStats, accumulated: GenerationStats, seed: int = 0) -> list[Change]:
+    """Accumulate against replace at the same generation, paired over the same instructions and real records."""
+    from .diversity import distinct_n
+
+    label = f"generation {accumulated.generation}, accumulate against replace: "
+    return [paired_change(label + "distinct-2 of the answers", replaced.samples, accumulated.samples,
+                          lambda t: distinct_n(t, 2), "instructions", seed=seed),
+            paired_change(label + "loss on the real text's rare tokens", replaced.rare_losses, accumulated.rare_losses,
+                          _token_mean, "real records", seed=seed)]
 
 
 def what_we_saw(stats: list[GenerationStats], changes: list[Change]) -> str:
     """'What we saw' for the self-training loop, written from the intervals."""
-    lines = [f"What we saw, generation 0 against generation {stats[-1].generation}:"]
+    lines = [f"What we saw ({stats[-1].mode}), generation 0 against generation {stats[-1].generation}:"]
     lines += [f"- {c.sentence()}" for c in changes]
     if all(c.verdict() == "no detectable change" for c in changes):
         lines.append("- In this run the loop shows no detectable change: a null result at this size, not evidence "

@@ -213,15 +213,15 @@ def held_out_loss(model, tokenizer, records: list[InstructionRecord], config: Fi
     return sum(total for total, _ in sums) / max(sum(count for _, count in sums), 1)
 
 
-def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
-                          batch_size: int = 8) -> list[tuple[float, int]]:
-    """(summed cross-entropy, trained tokens) per record: what a paired bootstrap over records resamples."""
+def trained_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
+                         batch_size: int = 8) -> list[tuple[list[int], list[float]]]:
+    """(token ids, cross-entropy of each) over the trained tokens of each record."""
     import torch
 
     dataset, _ = build_dataset(tokenizer, records, config)
     collate = PadCollator(tokenizer.pad_token_id)
     model.eval()
-    out: list[tuple[float, int]] = []
+    out: list[tuple[list[int], list[float]]] = []
     with torch.inference_mode():
         for start in range(0, len(dataset), batch_size):
             batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
@@ -232,8 +232,20 @@ def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], co
                 logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX,
                 reduction="none").view(labels.shape)
             trained = labels != IGNORE_INDEX
-            out += [(float(token_loss[i][trained[i]].sum()), int(trained[i].sum())) for i in range(len(labels))]
+            out += [(labels[i][trained[i]].tolist(), token_loss[i][trained[i]].tolist()) for i in range(len(labels))]
     return out
+
+
+def summed_losses(per_token: list[tuple[list[int], list[float]]], only: set[int] | None = None) -> list[tuple[float, int]]:
+    """(summed cross-entropy, tokens) per record; `only` counts just these token ids."""
+    return [(sum(x for t, x in zip(ids, losses, strict=True) if only is None or t in only),
+             sum(only is None or t in only for t in ids)) for ids, losses in per_token]
+
+
+def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
+                          batch_size: int = 8) -> list[tuple[float, int]]:
+    """(summed cross-entropy, trained tokens) per record: what a paired bootstrap over records resamples."""
+    return summed_losses(trained_token_losses(model, tokenizer, records, config, batch_size))
 
 
 @dataclass

@@ -152,18 +152,23 @@ def plot_gaussian(results: Mapping[str, Mapping[str, np.ndarray]], true_std: flo
 
 
 def plot_loop(stats: Sequence):
-    """Diversity of samples and loss on real text, per generation (collapse.GenerationStats rows)."""
+    """Diversity of samples and loss on real text (all of it, and its rare tokens) per generation, a line per mode
+    (collapse.GenerationStats rows)."""
     import matplotlib.pyplot as plt
 
-    gens = [s.generation for s in stats]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
-    axes[0].plot(gens, [s.distinct_2 for s in stats], "o-")
-    axes[0].set(title="distinct-2 of samples (higher = more varied)", xlabel="generation")
-    axes[1].plot(gens, [s.self_bleu for s in stats], "o-", color="tab:orange")
-    axes[1].set(title="self-BLEU of samples (higher = more alike)", xlabel="generation")
-    axes[2].plot(gens, [s.held_out_loss for s in stats], "o-", color="tab:red")
-    axes[2].set(title="loss on real held-out text", xlabel="generation")
-    for ax in axes:
-        ax.set_xticks(gens)
+    panels = (("distinct_2", "distinct-2 of samples (higher = more varied)"),
+              ("self_bleu", "self-BLEU of samples (higher = more alike)"),
+              ("held_out_loss", "loss on real held-out text"),
+              ("rare_loss", "loss on its rare tokens (the tail)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 3.5))
+    modes = list(dict.fromkeys(getattr(s, "mode", "replace") for s in stats))
+    for mode in modes:
+        rows = [s for s in stats if getattr(s, "mode", "replace") == mode]
+        for ax, (key, title) in zip(axes, panels, strict=True):
+            ax.plot([s.generation for s in rows], [getattr(s, key) for s in rows], "o-", label=mode)
+            ax.set(title=title, xlabel="generation")
+            ax.set_xticks([s.generation for s in rows])
+    if len(modes) > 1:
+        axes[0].legend()
     fig.tight_layout()
     return fig

@@ -4,15 +4,17 @@ import pytest
 from alpaca_course.collapse import (
     GenerationStats,
     as_dicts,
+    compare_modes,
     default_split,
     gaussian_collapse,
     loop_changes,
     paired_change,
+    rare_tokens,
     self_training_loop,
     stats_table,
     what_we_saw,
 )
-from alpaca_course.finetune import FinetuneConfig
+from alpaca_course.finetune import FinetuneConfig, summed_losses
 from alpaca_course.plots import plot_gaussian, plot_loop
 from alpaca_course.self_instruct import load_seed_tasks
 
@@ -44,8 +46,20 @@ def test_one_generation_of_self_training_is_tracked():
     total = sum(t for t, _ in stats[0].record_losses) / sum(c for _, c in stats[0].record_losses)
     assert total == pytest.approx(stats[0].held_out_loss)
     changes = loop_changes(stats)
-    assert [c.n for c in changes] == [8, 8] and all(c.low <= c.difference <= c.high for c in changes)
-    assert len(plot_loop(stats).axes) == 3
+    assert [c.n for c in changes] == [8, 8, 8] and all(c.low <= c.difference <= c.high for c in changes)
+    assert "rare tokens" in changes[2].name and all(s.mode == "replace" and s.rare_loss > 0 for s in stats)
+    rare = sum(c for _, c in stats[0].rare_losses)
+    assert 0 < rare < sum(c for _, c in stats[0].record_losses)  # the tail is a part of the real text
+    assert len(plot_loop(stats).axes) == 4
+    with pytest.raises(ValueError, match="replace' or 'accumulate"):
+        self_training_loop(instructions, real[:8], mode="forget")
+
+
+def test_rare_tokens_are_those_seen_once():
+    per_token = [([1, 2, 3], [0.1, 0.2, 0.3]), ([2, 4], [0.5, 0.6])]
+    assert rare_tokens(per_token) == {1, 3, 4}
+    assert summed_losses(per_token, {1, 3, 4}) == [(pytest.approx(0.4), 2), (pytest.approx(0.6), 1)]
+    assert summed_losses(per_token)[1] == (pytest.approx(1.1), 2)
 
 
 def test_the_loop_summary_is_worded_by_its_intervals_on_both_outcomes():
@@ -63,3 +77,13 @@ def test_the_loop_summary_is_worded_by_its_intervals_on_both_outcomes():
     assert "no detectable change: a null result" in what_we_saw(stats, [unchanged])
     with pytest.raises(ValueError, match="same"):
         paired_change("x", [1], [1, 2], len, "items")
+
+
+def test_accumulate_against_replace_is_paired_over_the_same_items():
+    narrow = GenerationStats(5, 0.1, 0.9, 3, 3.0, ["the cat sat"] * 10, [], 3.0, [(3.0, 1)] * 10, "replace")
+    varied = GenerationStats(5, 0.9, 0.1, 3, 2.0, [f"word{i} other{i} thing{i}" for i in range(10)], [], 2.0,
+                             [(2.0, 1)] * 10, "accumulate")
+    diversity, tail = compare_modes(narrow, varied)
+    assert diversity.verdict() == "went up" and tail.verdict() == "went down" and tail.n == 10
+    assert "accumulate against replace" in tail.name
+    assert "What we saw (accumulate)" in what_we_saw([narrow, varied], [diversity, tail])

@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from alpaca_course import plots, verbnoun  # noqa: E402
@@ -13,8 +14,17 @@ from alpaca_course.diversity import diversity_report  # noqa: E402
 from alpaca_course.self_instruct import load_seed_tasks, magpie_prefix  # noqa: E402
 from alpaca_course.strategies import (  # noqa: E402
     STRATEGIES,
+    JokeCondition,
+    JokeResult,
+    JokeStudy,
     StrategyResult,
+    centred_similarity,
+    joke_difference,
     joke_experiment,
+    joke_requests,
+    joke_study,
+    looks_like_joke,
+    meaning_groups,
     near_duplicate_clusters,
     normalize,
     run_strategy,
@@ -67,9 +77,70 @@ def test_magpie_prefix_stops_where_the_user_starts(teacher):
 
 def test_joke_experiment_on_the_bundled_model(teacher):
     result = joke_experiment(teacher, n=12, batch_size=12, max_new_tokens=32)
-    assert len(result.jokes) == 12 and 1 <= result.distinct <= 12
+    assert len(result.jokes) == 12 and 1 <= result.distinct <= 12 and len(result.finished) == 12
     assert 1 <= result.near_duplicate_groups <= result.distinct
     assert sum(count for _, count in result.top) <= 12 and "distinct" in str(result)
+
+
+def test_joke_study_on_the_bundled_model(teacher):
+    study = joke_study(teacher, n=6, conditions=(("plain", 1.0), ("topic", 1.0)), max_new_tokens=32)
+    assert [c.asked for c in study.conditions] == [6, 6] and study.similarity.shape == (12, 12)
+    assert study.conditions[1].result.prompts != study.conditions[0].result.prompts  # the same budget, asked differently
+    table = study.table()
+    assert list(table.index) == ["plain, T=1", "topic, T=1"]
+    for c in study.conditions:
+        assert 0 <= c.distinct() <= sum(c.coherent) <= 6 and 1 <= c.largest_group() <= 6
+        assert all(not ok for ok, done in zip(c.coherent, c.result.finished, strict=True) if not done)
+    saw = study.what_we_saw()
+    assert "plain, T=1" in saw and "Careful prompting (topic)" in saw
+
+
+def test_the_joke_form_check():
+    assert looks_like_joke("Why did the chicken cross the road? To get to the other side.")
+    assert looks_like_joke("I told my plant a joke. It did not laugh, it just grew.")
+    assert not looks_like_joke("Aye, aye, auf a lamelace!")
+    assert not looks_like_joke("Why did the chicken cross the road? To get to the other side.", finished=False)
+    assert not looks_like_joke("Here is a joke about cats that you will enjoy very much")  # no punchline
+    assert not looks_like_joke("Why? " + "word " * 80)
+
+
+def test_meaning_groups_follow_the_threshold():
+    offset = np.full(8, 10.0)  # a shared direction, as mean-pooled states of a small LM have
+    vectors = np.array([offset + e for e in (np.eye(8)[0], np.eye(8)[0] * 1.1, np.eye(8)[1], np.eye(8)[2])])
+    raw = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert (raw @ raw.T).min() > 0.99  # before centring every pair looks alike
+    sim = centred_similarity(vectors)
+    assert sorted(map(len, meaning_groups(sim, 0.9)), reverse=True) == [2, 1, 1]
+    assert len(meaning_groups(sim, 1.01)) == 4 and len(meaning_groups(sim, -1.0)) == 1
+
+
+def test_joke_requests():
+    assert joke_requests("plain", 3) == ["Tell me a joke."] * 3
+    topics = joke_requests("topic", 20, seed=1)
+    assert len(topics) == 20 and len(set(topics)) > 10 and all("joke about" in t for t in topics)
+    assert joke_requests("persona", 5, seed=1) == joke_requests("persona", 5, seed=1)
+    with pytest.raises(ValueError, match="plain, topic or persona"):
+        joke_requests("shouting", 3)
+
+
+def _condition(style: str, texts: list[str], groups: list[int]) -> JokeCondition:
+    """A condition whose jokes fall into the given meaning groups (same number: similarity 1, else 0)."""
+    sim = np.array([[1.0 if a == b else 0.0 for b in groups] for a in groups])
+    result = JokeResult(texts, len(set(texts)), [], [], [True] * len(texts), [])
+    return JokeCondition(style, 0.7, result, [looks_like_joke(t) for t in texts], sim, 0.5)
+
+
+def test_joke_what_we_saw_follows_the_numbers():
+    joke = "Why did the cat sit on the laptop? To keep an eye on the mouse."
+    same = _condition("plain", [joke] * 30, [0] * 30)
+    varied = _condition("topic", [f"Why did cat {i} sit down? Because it was tired." for i in range(30)], list(range(30)))
+    change = joke_difference(same, varied)
+    assert change.verdict() == "went up" and change.low > 0.5 and "paired" not in change.sentence()
+    saw = JokeStudy([same, varied], 0.5, np.eye(60), []).what_we_saw()
+    assert "The claim holds here at plain, T=0.7" in saw and "Careful prompting (topic)" in saw and "went up" in saw
+    varied_plain = _condition("plain", varied.result.jokes, list(range(30)))
+    saw = JokeStudy([varied_plain], 0.5, np.eye(30), []).what_we_saw()
+    assert "does not hold" in saw and "30 distinct jokes" in saw
 
 
 def test_diversity_cli_json(tmp_path):

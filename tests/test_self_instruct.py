@@ -187,3 +187,17 @@ def test_a_round_without_answers_counts_slots_and_keeps_no_records(teacher):
     assert result.slots == 2 * settings.slots_per_prompt() and result.records == []
     assert len(result.novel) <= len(result.passed) <= len(result.candidates) <= result.slots
     assert funnel.entered == len(result.candidates)
+
+
+def test_what_we_saw_in_a_run_is_read_from_its_counts():
+    from dataclasses import asdict
+
+    from alpaca_course.self_instruct import ALPACA, RunLog, what_we_saw
+
+    removed = {"too short (<4 words)": 3, "too similar (ROUGE-L > 0.7)": 15, "output cut at the token limit": 2}
+    log = RunLog(settings=asdict(ALPACA) | {"an_old_setting": 1}, teacher="t", seed=0, prompts=10, parsed=30,
+                 written=10, funnel={"entered": 30, "removed": removed})
+    saw = what_we_saw(log)
+    assert "10 of 160" in saw and "30 of 160" in saw  # 10 prompts x 16 slots (Alpaca's list of 20 after 3 demos)
+    assert "'too similar (ROUGE-L > 0.7)', 15 of 27" in saw  # 27 reached the novelty filter after 3 were too short
+    assert "2 of 12" in saw and "95% interval" in saw
