@@ -27,7 +27,7 @@ from alpaca_course.self_instruct import (
     load_seed_tasks,
     settings_for_profile,
 )
-from alpaca_course.teachers import LocalTeacher, Sampling
+from alpaca_course.teachers import LocalTeacher, Sampling, Usage
 
 
 def main() -> None:
@@ -92,6 +92,7 @@ def system_turn_comparison(n: int) -> list[str]:
     teacher = LocalTeacher.load(profile.teacher)
     base, rows = settings_for_profile(profile), {}
     for label, system in (("no system turn", ""), ("'fewer than 100 words' system turn", base.output_system)):
+        teacher.usage = Usage()  # each side counts its own tokens
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             log = generate(teacher, n, Path(tmp) / "gen.jsonl", seed=0, settings=replace(base, output_system=system),
