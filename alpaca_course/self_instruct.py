@@ -488,15 +488,16 @@ def what_we_saw(log: RunLog) -> str:
 
     known = {k: v for k, v in log.settings.items() if k in GenerationSettings.__dataclass_fields__}
     slots = log.prompts * GenerationSettings(**known).slots_per_prompt()
-    rows = funnel_from_log(log).rows()
+    funnel = funnel_from_log(log)
+    rows = funnel.rows()
     reached = {name: left + removed for name, removed, left in rows[1:]}
     worst, removed, _ = max(rows[1:], key=lambda r: r[1] / max(reached[r[0]], 1))
     lines = [f"- Records written: {share(log.written, slots)} of the slots asked for ({log.prompts} prompts).",
              f"- The teacher wrote a parseable new task in {share(log.parsed, slots)} slots.",
              f"- The rule that removed the largest share of what reached it: '{worst}', {share(removed, reached[worst])}."]
     if reached.get(TRUNCATED):
-        cut = dict((name, r) for name, r, _ in rows)[TRUNCATED]
-        lines.append(f"- Answers still cut at the token limit: {share(cut, reached[TRUNCATED])} of those answered.")
+        lines.append(f"- Answers still cut at the token limit: {share(funnel.removed[TRUNCATED], reached[TRUNCATED])} "
+                     "of those answered.")
     return "\n".join(lines)
 
 
