@@ -80,53 +80,105 @@ def self_training_loop(instructions: list[str], real_held_out: list[InstructionR
     in the collapse papers. Each generation the adapter is merged into the weights, so the next one starts
     from the result.
     """
-    import torch
-    from peft import LoraConfig, get_peft_model
+    return self_training_loops(instructions, real_held_out, generations, config, seed, max_new_tokens, temperature,
+                               (mode,), progress)[mode]
+
+
+def self_training_loops(instructions: list[str], real_held_out: list[InstructionRecord], generations: int = 3,
+                        config=None, seed: int = 0, max_new_tokens: int = 64, temperature: float = 0.7,
+                        modes: tuple[str, ...] = ("replace", "accumulate"),
+                        progress: bool = True) -> dict[str, list[GenerationStats]]:
+    """The loop of `self_training_loop` in several modes. The modes agree until generation 1 is trained (its data
+    is generation 0's samples in every mode), so that part runs once and each mode goes on from a copy."""
+    import copy
+
     from tqdm.auto import tqdm
 
-    from .diversity import distinct_n, self_bleu
-    from .finetune import (
-        FinetuneConfig,
-        build_dataset,
-        fit,
-        lora_config_kwargs,
-        summed_losses,
-        trained_token_losses,
-    )
+    from .finetune import FinetuneConfig
     from .models import load_model
-    from .teachers import LocalTeacher, Sampling
 
-    if mode not in ("replace", "accumulate"):
-        raise ValueError(f"mode must be 'replace' or 'accumulate', got {mode!r}")
+    for mode in modes:
+        if mode not in ("replace", "accumulate"):
+            raise ValueError(f"mode must be 'replace' or 'accumulate', got {mode!r}")
     config = config or FinetuneConfig(max_steps=15, max_length=160, learning_rate=5e-4)
     model, tokenizer = load_model("bundled")
-    stats: list[GenerationStats] = []
-    records: list[InstructionRecord] = []
-    rare: set[int] | None = None
-    for generation in tqdm(range(generations + 1), desc=f"collapse loop ({mode})", disable=not progress):
-        teacher = LocalTeacher(model, tokenizer)
-        conversations = [[{"role": "user", "content": text}] for text in instructions]
-        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + generation)
-        samples = [c.text.strip() for c in teacher.chat(conversations, sampling)]
-        tokenizer.padding_side = "right"
-        per_token = trained_token_losses(model, tokenizer, real_held_out, config)
-        rare = rare_tokens(per_token) if rare is None else rare
-        losses, tail = summed_losses(per_token), summed_losses(per_token, rare)
-        stats.append(GenerationStats(generation, distinct_n(samples, 2), self_bleu(samples),
-                                     float(np.mean([len(s.split()) for s in samples])), _token_mean(losses), samples,
-                                     losses, _token_mean(tail), tail, mode))
-        if generation == generations:
-            break
-        fresh = [InstructionRecord(i, "", s) for i, s in zip(instructions, samples, strict=True) if s]
-        records = fresh if mode == "replace" else records + fresh
-        dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
-        peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
-        torch.manual_seed(seed + generation)
-        with tempfile.TemporaryDirectory() as scratch:
-            fit(peft_model, tokenizer, dataset, config, scratch, progress=False)
-        model = peft_model.merge_and_unload()
-        model.eval()
-    return stats
+    bar = tqdm(total=1 + len(modes) * generations, desc="collapse loop (" + ", ".join(modes) + ")",
+               disable=not progress)
+    first, rare = measure_generation(model, tokenizer, instructions, real_held_out, 0, config, seed, max_new_tokens,
+                                     temperature, None, modes[0])
+    shared = train_generation(model, tokenizer, fresh_records(instructions, first), config, seed) if generations else model
+    bar.update()
+    out: dict[str, list[GenerationStats]] = {}
+    for number, mode in enumerate(modes):
+        model = shared if number == len(modes) - 1 else copy.deepcopy(shared)
+        stats, records = [replace(first, mode=mode)], fresh_records(instructions, first)
+        for generation in range(1, generations + 1):
+            stats.append(measure_generation(model, tokenizer, instructions, real_held_out, generation, config, seed,
+                                            max_new_tokens, temperature, rare, mode)[0])
+            bar.update()
+            if generation == generations:
+                break
+            fresh = fresh_records(instructions, stats[-1])
+            records = fresh if mode == "replace" else records + fresh
+            model = train_generation(model, tokenizer, records, config, seed + generation)
+        out[mode] = stats
+    bar.close()
+    return out
+
+
+def fresh_records(instructions: list[str], stats: GenerationStats) -> list[InstructionRecord]:
+    """One generation's samples as training records (an empty sample is left out)."""
+    return [InstructionRecord(i, "", s) for i, s in zip(instructions, stats.samples, strict=True) if s]
+
+
+def measure_generation(model, tokenizer, instructions: list[str], real_held_out: list[InstructionRecord],
+                       generation: int, config, seed: int, max_new_tokens: int, temperature: float,
+                       rare: set[int] | None, mode: str) -> tuple[GenerationStats, set[int]]:
+    """Sample an answer per instruction and score the real held-out text; also the rare tokens scored
+    (pass generation 0's; None finds them in this text)."""
+    from .diversity import distinct_n, self_bleu
+    from .finetune import summed_losses, trained_token_losses
+    from .teachers import LocalTeacher, Sampling
+
+    conversations = [[{"role": "user", "content": text}] for text in instructions]
+    sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + generation)
+    samples = [c.text.strip() for c in LocalTeacher(speaking_copy(model), tokenizer).chat(conversations, sampling)]
+    tokenizer.padding_side = "right"
+    per_token = trained_token_losses(model, tokenizer, real_held_out, config)
+    rare = rare_tokens(per_token) if rare is None else rare
+    losses, tail = summed_losses(per_token), summed_losses(per_token, rare)
+    stats = GenerationStats(generation, distinct_n(samples, 2), self_bleu(samples),
+                            float(np.mean([len(s.split()) for s in samples])), _token_mean(losses), samples,
+                            losses, _token_mean(tail), tail, mode)
+    return stats, rare
+
+
+def speaking_copy(model):
+    """The model in the precision it generates fastest in (`profiles.generation_dtype`): a half-precision copy
+    where that differs, so the float32 weights that keep training never lose their small updates to rounding."""
+    import copy
+
+    from .profiles import generation_dtype, torch_dtype
+
+    dtype = torch_dtype(generation_dtype(model.device.type))
+    return model if model.dtype == dtype else copy.deepcopy(model).to(dtype)
+
+
+def train_generation(model, tokenizer, records: list[InstructionRecord], config, seed: int):
+    """The next generation: LoRA-tune on the records (chat template), then merge the adapter into the weights."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from .finetune import build_dataset, fit, lora_config_kwargs
+
+    dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
+    peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        fit(peft_model, tokenizer, dataset, config, scratch, progress=False)
+    model = peft_model.merge_and_unload()
+    model.eval()
+    return model
 
 
 def stats_table(stats: list[GenerationStats]) -> str:

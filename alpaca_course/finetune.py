@@ -46,6 +46,7 @@ class FinetuneConfig:
     warmup: float = 0.03  # a fraction of the steps
     lr_scheduler_type: str = "cosine"
     weight_decay: float = 0.0
+    activation_checkpointing: bool = False  # TRL turns it on (as gradient_checkpointing): less memory, more time
     eval_fraction: float = 0.1
     seed: int = 0
 
@@ -55,8 +56,8 @@ def config_for_profile(profile, **changes) -> FinetuneConfig:
     config = FinetuneConfig(max_length=profile.max_seq_len, max_steps=profile.train_steps,
                             num_train_epochs=profile.train_epochs, batch_size=profile.train_batch_size,
                             lora=not profile.full_finetune, lora_r=profile.lora_r)
-    if profile.full_finetune:
-        config.learning_rate = 2e-5
+    if profile.full_finetune:  # a bigger student, a full batch of long examples: activations need the memory
+        config.learning_rate, config.activation_checkpointing = 2e-5, True
     for key, value in changes.items():
         if not hasattr(config, key):
             raise ValueError(f"unknown fine-tuning setting {key!r}")
@@ -199,9 +200,10 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = 
         **({"ddp_backend": "gloo"} if processes > 1 and device == "cpu" else {}),
         "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
         "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup,
-        "weight_decay": config.weight_decay, "logging_steps": 1, "save_strategy": "no", "report_to": "none",
+        "weight_decay": config.weight_decay, "activation_checkpointing": config.activation_checkpointing,
+        "logging_steps": 1, "save_strategy": "no", "report_to": "none",
         "seed": config.seed, "max_length": config.max_length, "bf16": mixed == "bf16",
-        "fp16": mixed == "fp16", "dataset_kwargs": {"skip_prepare_dataset": True},
+        "fp16": mixed == "fp16", **({"use_cpu": True} if mixed and device == "cpu" else {}), "dataset_kwargs": {"skip_prepare_dataset": True},
         "remove_unused_columns": False, "disable_tqdm": False, "dataloader_pin_memory": device == "cuda",
     }
 
@@ -361,10 +363,11 @@ def load_student(student: str, config: FinetuneConfig):
 
 
 def make_trainer(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True,
-                 lora: bool = False):
+                 lora: bool = False, mixed: str | None = "auto"):
     """TRL's SFTTrainer for a tokenized dataset: our collator, one progress bar, LoRA when asked.
 
     With `lora`, TRL wraps the model with the adapters itself (`peft_config`), as its sft script does.
+    `mixed` ("bf16", "fp16" or None) overrides the precision `training_precision` picks for this hardware.
     """
     import warnings
 
@@ -376,7 +379,8 @@ def make_trainer(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str
     # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
     warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
     device = next(model.parameters()).device.type
-    _, mixed = training_precision(device, full_finetune=not config.lora)
+    if mixed == "auto":
+        _, mixed = training_precision(device, full_finetune=not config.lora)
     args = SFTConfig(**sft_config_kwargs(config, out_dir, mixed, device))
     args.disable_tqdm = not progress
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,

@@ -144,20 +144,21 @@ def generation_dtype(device: str, flags: set[str] | None = None,
     return "bfloat16" if any(f in flags for f in BF16_CPU_FLAGS) else "float32"
 
 
-def training_precision(device: str, full_finetune: bool,
-                       capability: tuple[int, int] | None = None) -> tuple[str, str | None]:
+def training_precision(device: str, full_finetune: bool, capability: tuple[int, int] | None = None,
+                       flags: set[str] | None = None) -> tuple[str, str | None]:
     """(dtype the weights load in, the Trainer's mixed-precision mode: "bf16", "fp16" or None).
 
     Mixed precision keeps trainable weights in float32 and computes in half precision. A full
     fine-tune therefore loads float32 weights on every GPU (the HF Trainer refuses to unscale
     float16 gradients), and autocasts to bf16 at capability >= 8.0 or to fp16 below it (a T4).
     LoRA may load the frozen base in half precision: peft keeps the small adapters in float32.
-    On a CPU everything stays float32.
+    A CPU with native bf16 (see `generation_dtype`) follows the bf16 rule: LoRA steps on generated
+    data took 0.67x the float32 time here (benchmarks/training_speed.py). Any other CPU stays float32. Pass
+    `capability` or `flags` to test the rule on any machine.
     """
-    if device != "cuda":
-        return "float32", None
-    half = choose_dtype(device, capability)
-    return ("float32" if full_finetune else half), ("bf16" if half == "bfloat16" else "fp16")
+    half = generation_dtype(device, flags, capability)
+    mixed = {"bfloat16": "bf16", "float16": "fp16"}.get(half)
+    return ("float32" if full_finetune or mixed is None else half), mixed
 
 
 def memory_plan_gb(teacher_params: float = 1.7e9, student_params: float = 360e6,

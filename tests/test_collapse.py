@@ -11,6 +11,7 @@ from alpaca_course.collapse import (
     paired_change,
     rare_tokens,
     self_training_loop,
+    self_training_loops,
     stats_table,
     what_we_saw,
 )
@@ -30,14 +31,19 @@ def test_replacing_data_shrinks_the_spread_and_accumulating_does_not():
 
 
 @pytest.mark.slow
-def test_one_generation_of_self_training_is_tracked():
+def test_self_training_is_tracked_and_the_modes_share_generations_0_and_1():
     instructions, real = default_split(n_instructions=8)
     seeds = {s.instruction: s for s in load_seed_tasks()}
     assert len(instructions) == 8 and all(not seeds[i].input for i in instructions)
     assert not set(instructions) & {r.instruction for r in real}  # answers never come from the held-out text
     config = FinetuneConfig(max_steps=2, batch_size=4, max_length=128)
-    stats = self_training_loop(instructions, real[:8], generations=1, config=config, max_new_tokens=24,
-                               progress=False)
+    loops = self_training_loops(instructions, real[:8], generations=2, config=config, max_new_tokens=24,
+                                progress=False)
+    stats = loops["replace"][:2]
+    for generation in (0, 1):  # both modes train generation 1 on generation 0's samples: one shared run
+        assert loops["replace"][generation].samples == loops["accumulate"][generation].samples
+        assert loops["replace"][generation].record_losses == loops["accumulate"][generation].record_losses
+    assert [s.mode for s in loops["accumulate"]] == ["accumulate"] * 3
     assert [s.generation for s in stats] == [0, 1]
     for s in stats:
         assert 0 < s.distinct_2 <= 1 and 0 <= s.self_bleu <= 1 and s.held_out_loss > 0 and len(s.samples) == 8
@@ -87,3 +93,21 @@ def test_accumulate_against_replace_is_paired_over_the_same_items():
     assert diversity.verdict() == "went up" and tail.verdict() == "went down" and tail.n == 10
     assert "accumulate against replace" in tail.name
     assert "What we saw (accumulate)" in what_we_saw([narrow, varied], [diversity, tail])
+
+
+def test_the_loop_speaks_from_a_half_precision_copy_and_keeps_training_weights_float32():
+    import torch
+
+    from alpaca_course.collapse import speaking_copy
+    from alpaca_course.models import load_model
+    from alpaca_course.profiles import generation_dtype
+
+    model, _ = load_model("bundled", device="cpu", dtype="float32")
+    speaker = speaking_copy(model)
+    assert next(model.parameters()).dtype == torch.float32  # the weights that train are never rounded
+    if generation_dtype("cpu") == "bfloat16":
+        assert speaker is not model and next(speaker.parameters()).dtype == torch.bfloat16
+    else:
+        assert speaker is model
+    assert speaking_copy(speaker) is speaker  # already in the generation precision: no copy
+

@@ -93,6 +93,15 @@ def test_sft_config_mixed_precision_flags():
     assert flags["fp16"] is False and flags["bf16"] is False
 
 
+def test_bf16_autocast_on_a_cpu_makes_a_valid_sft_config(tmp_path):
+    """transformers refuses bf16 without a GPU unless told the run is on the CPU on purpose (use_cpu)."""
+    from trl import SFTConfig
+
+    args = SFTConfig(**sft_config_kwargs(FinetuneConfig(), str(tmp_path), "bf16", "cpu"))
+    assert args.bf16 and args.use_cpu
+    assert "use_cpu" not in sft_config_kwargs(FinetuneConfig(), str(tmp_path), None, "cpu")
+
+
 @pytest.mark.slow
 def test_full_finetune_saves_loads_back_and_evaluates(tmp_path):
     """`train --full` then `evaluate --adapter DIR`: a full fine-tune is loaded from its own config."""

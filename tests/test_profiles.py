@@ -60,18 +60,20 @@ def test_generation_dtype_needs_native_bf16_on_a_cpu(device, flags, capability, 
     assert generation_dtype(device, flags, capability) == expected
 
 
-@pytest.mark.parametrize(("device", "capability", "full", "expected"), [
-    ("cpu", None, True, ("float32", None)),
-    ("cpu", None, False, ("float32", None)),
-    ("cuda", (7, 5), True, ("float32", "fp16")),    # T4 full: fp32 master weights, fp16 autocast
-    ("cuda", (7, 5), False, ("float16", "fp16")),   # T4 LoRA: frozen fp16 base, fp32 adapters (peft)
-    ("cuda", (8, 0), True, ("float32", "bf16")),
-    ("cuda", (8, 0), False, ("bfloat16", "bf16")),
-    ("cuda", (9, 0), True, ("float32", "bf16")),
-    ("cuda", (9, 0), False, ("bfloat16", "bf16")),
+@pytest.mark.parametrize(("device", "capability", "flags", "full", "expected"), [
+    ("cpu", None, set(), True, ("float32", None)),            # no native bf16: float32, no autocast
+    ("cpu", None, {"avx2"}, False, ("float32", None)),
+    ("cpu", None, {"avx512_bf16"}, True, ("float32", "bf16")),   # full: float32 weights, bf16 autocast
+    ("cpu", None, {"amx_bf16"}, False, ("bfloat16", "bf16")),   # LoRA: frozen bf16 base, fp32 adapters
+    ("cuda", (7, 5), None, True, ("float32", "fp16")),    # T4 full: fp32 master weights, fp16 autocast
+    ("cuda", (7, 5), None, False, ("float16", "fp16")),   # T4 LoRA: frozen fp16 base, fp32 adapters (peft)
+    ("cuda", (8, 0), None, True, ("float32", "bf16")),
+    ("cuda", (8, 0), None, False, ("bfloat16", "bf16")),
+    ("cuda", (9, 0), None, True, ("float32", "bf16")),
+    ("cuda", (9, 0), None, False, ("bfloat16", "bf16")),
 ])
-def test_training_precision_by_hardware(device, capability, full, expected):
-    assert training_precision(device, full, capability) == expected
+def test_training_precision_by_hardware(device, capability, flags, full, expected):
+    assert training_precision(device, full, capability, flags) == expected
 
 
 def test_lora_adapters_stay_float32_on_a_half_precision_base():
@@ -88,11 +90,12 @@ def test_lora_adapters_stay_float32_on_a_half_precision_base():
 
 
 def test_gpu_profile_on_a_cpu_trains_in_float32():
-    """Without CUDA the gpu profile still runs: every training choice falls back to float32."""
+    """Without CUDA (and without native bf16) the gpu profile still runs: every training choice falls back to float32."""
     from alpaca_course.finetune import config_for_profile
 
     config = config_for_profile(PROFILES["gpu"])
-    assert config.lora is False and training_precision("cpu", not config.lora) == ("float32", None)
+    assert config.lora is False and training_precision("cpu", not config.lora, flags=set()) == ("float32", None)
+    assert config.activation_checkpointing and not config_for_profile(PROFILES["cpu"]).activation_checkpointing
 
 
 def test_t4_memory_plan_fits_when_teacher_and_student_take_turns():
