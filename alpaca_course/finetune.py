@@ -46,7 +46,7 @@ class FinetuneConfig:
     warmup: float = 0.03  # a fraction of the steps
     lr_scheduler_type: str = "cosine"
     weight_decay: float = 0.0
-    activation_checkpointing: bool = False  # TRL turns it on (as gradient_checkpointing): less memory, more time
+    activation_checkpointing: bool = True  # recompute activations in the backward pass: less memory, more time
     eval_fraction: float = 0.1
     seed: int = 0
 
@@ -56,8 +56,8 @@ def config_for_profile(profile, **changes) -> FinetuneConfig:
     config = FinetuneConfig(max_length=profile.max_seq_len, max_steps=profile.train_steps,
                             num_train_epochs=profile.train_epochs, batch_size=profile.train_batch_size,
                             lora=not profile.full_finetune, lora_r=profile.lora_r)
-    if profile.full_finetune:  # a bigger student, a full batch of long examples: activations need the memory
-        config.learning_rate, config.activation_checkpointing = 2e-5, True
+    if profile.full_finetune:
+        config.learning_rate = 2e-5
     for key, value in changes.items():
         if not hasattr(config, key):
             raise ValueError(f"unknown fine-tuning setting {key!r}")
