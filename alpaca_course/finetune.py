@@ -55,7 +55,8 @@ def config_for_profile(profile, **changes) -> FinetuneConfig:
     """Sizes from the profile: LoRA on cpu/quick, full fine-tuning (Alpaca's lr 2e-5) on gpu."""
     config = FinetuneConfig(max_length=profile.max_seq_len, max_steps=profile.train_steps,
                             num_train_epochs=profile.train_epochs, batch_size=profile.train_batch_size,
-                            lora=not profile.full_finetune, lora_r=profile.lora_r)
+                            lora=not profile.full_finetune, lora_r=profile.lora_r,
+                            activation_checkpointing=profile.activation_checkpointing)
     if profile.full_finetune:
         config.learning_rate = 2e-5
     for key, value in changes.items():
@@ -394,7 +395,26 @@ def fit(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progres
     """Train an already prepared model (e.g. one wrapped with adapters) on a tokenized dataset; returns the trainer."""
     trainer = make_trainer(model, tokenizer, dataset, config, out_dir, progress)
     trainer.train()
+    ready_to_generate(trainer.model)
     return trainer
+
+
+def ready_to_generate(model) -> None:
+    """After training: evaluation mode, no activation checkpointing, and the training's autocast taken off `forward`.
+
+    The Trainer turns checkpointing on and writes `use_cache = False` into the config (which a saved
+    full fine-tune would keep); with mixed precision, accelerate wraps `forward` in autocast with
+    outputs cast to float32, and the wrapper outlives training. After this the student answers as it will when loaded from disk.
+    """
+    model.eval()
+    if getattr(model, "is_gradient_checkpointing", False):
+        model.gradient_checkpointing_disable()
+    model.config.use_cache = True
+    for module in model.modules():
+        wrapped = module.__dict__.get("forward")
+        if wrapped is not None and hasattr(getattr(wrapped, "__func__", wrapped), "__wrapped__"):
+            del module.forward  # the class's own forward again
+            module.__dict__.pop("_original_forward", None)
 
 
 def finish_run(trainer, tokenizer, out_dir: str | Path, config: FinetuneConfig, eval_records: list[InstructionRecord],
@@ -404,7 +424,7 @@ def finish_run(trainer, tokenizer, out_dir: str | Path, config: FinetuneConfig, 
     steps = trainer.state.global_step
     tokens_seen = steps * config.batch_size * config.gradient_accumulation_steps * (
         sum(len(x) for x in dataset["input_ids"]) / len(dataset))
-    model.eval()
+    ready_to_generate(model)  # also what a saved full fine-tune's config.json says
     eval_after = held_out_loss(model, tokenizer, eval_records, config)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     trainable, total = count_parameters(model)

@@ -10,6 +10,7 @@ Both count prompt and completion tokens, which is what an API bills for (see `es
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -81,6 +82,24 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+@contextlib.contextmanager
+def contiguous_head_input(model):
+    """While generating, hand the output layer a contiguous copy of the hidden states it reads.
+
+    `generate` passes the last position only, a strided view. With frozen bf16 weights (a LoRA base,
+    a trained student) torch 2.13 on the CPU multiplies such a view through a batched matmul that
+    expands the (576 x 49152) output weight once per sequence: 3.4 GB for a batch of 64. A contiguous
+    input takes the plain matmul (benchmarks/RESULTS.md, "Memory of lesson 04").
+    """
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    handle = head.register_forward_pre_hook(lambda _, args: (args[0].contiguous(), *args[1:])) if head else None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.remove()
+
+
 @dataclass
 class LocalTeacher:
     """A local transformers model as teacher. Batched generation with left padding."""
@@ -122,7 +141,7 @@ class LocalTeacher:
             kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
         if sampling.stop:
             kwargs.update(stop_strings=list(sampling.stop), tokenizer=tok)
-        with torch.inference_mode():
+        with torch.inference_mode(), contiguous_head_input(self.model):
             out = self.model.generate(**batch, **kwargs)
         new = out[:, batch["input_ids"].shape[1]:]
         results = []

@@ -1,19 +1,21 @@
 """LoRA training on the CPU: precision and gradient checkpointing, side by side in one run, same data and steps.
 
-    python benchmarks/training_speed.py [--steps 12] [--examples 64] [--data GENERATED.jsonl]
+    python benchmarks/training_speed.py [--steps 12] [--examples 64] [--data GENERATED.jsonl] [--only NAME ...]
 
 Ways to train lesson 04's student (the experiment's LoRA settings: chat template, all seven projection
 modules, r 8, batch 4):
 - float32 weights, TRL's default gradient checkpointing (what the cpu profile did up to 2026-12-03);
 - float32 weights without gradient checkpointing (activations kept, not recomputed in the backward pass);
 - bf16 autocast on float32 weights, and a bf16 frozen base with float32 adapters, with or without autocast.
-Each runs the same records and seed; we report seconds per step after a warm-up step, the training
-loss of the last steps, and the held-out loss after training (computed in float32 for all).
+Each runs the same records and seed, in a fresh process of its own, so its peak resident memory is its
+own; we report seconds per step after a warm-up step, that peak memory, the training loss of the last
+steps, and the held-out loss after training (computed in float32 for all).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import tempfile
 import time
 
@@ -21,7 +23,7 @@ from common import record
 
 from alpaca_course.data import read_jsonl
 from alpaca_course.experiment import finetune_config, settings_for_profile
-from alpaca_course.finetune import build_dataset, held_out_loss, make_trainer
+from alpaca_course.finetune import build_dataset, held_out_loss, make_trainer, peak_memory_mb
 from alpaca_course.models import ensure_bundled_checkpoint, load_model
 from alpaca_course.profiles import get_profile
 from alpaca_course.resources import load_seed_tasks
@@ -52,6 +54,7 @@ VARIANTS = {  # name: (weights, mixed precision, gradient checkpointing)
     "bf16 autocast": ("float32", "bf16", False),
     "bf16 weights": ("bfloat16", None, False),
     "bf16 weights and autocast": ("bfloat16", "bf16", False),
+    "bf16 weights and autocast, checkpointing": ("bfloat16", "bf16", True),
 }
 
 
@@ -77,6 +80,7 @@ def run(variant: str, train_records, held_out, config, steps: int) -> dict:
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     merged = trainer.model.merge_and_unload().to(torch.float32).eval()
     return {"variant": variant, "first_step_s": clock.times[0] - started, "per_step_s": per_step,
+            "peak_mb": peak_memory_mb(),
             "last_losses": sum(losses[-4:]) / len(losses[-4:]),
             "held_out_loss": held_out_loss(merged, tokenizer, held_out, config)}
 
@@ -86,6 +90,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--data", help="generated records to train on (default: the seed tasks)")
+    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), help="run these variants (default: all)")
     args = parser.parse_args()
     ensure_bundled_checkpoint()
     profile = get_profile("cpu")
@@ -93,15 +98,20 @@ def main() -> None:
     pool = list(read_jsonl(args.data)) if args.data else load_seed_tasks()
     records = [r for r in pool if r.output][: args.examples + 16]
     train_records, held_out = records[: args.examples], records[args.examples:]
-    rows = [run(v, train_records, held_out, config, args.steps)
-            for v in VARIANTS]
+    spawn = multiprocessing.get_context("spawn")  # one fresh process per variant: its peak memory is its own
+    rows = []
+    for variant in args.only or list(VARIANTS):
+        with spawn.Pool(1) as pool:
+            rows.append(pool.apply(run, (variant, train_records, held_out, config, args.steps)))
     base = rows[0]["per_step_s"]
     lines = [f"- {args.steps} LoRA steps (experiment settings: r {config.lora_r}, {len(config.target_modules)} modules, "
              f"batch {config.batch_size}, {config.template} template) on {len(train_records)} records of "
              f"{args.data or 'the seed tasks'}; "
              f"held-out loss on {len(held_out)} others, in float32",
-             "", "| variant | s/step | vs the first | mean loss, last 4 steps | held-out loss after |", "|---|---|---|---|---|"]
-    lines += [f"| {r['variant']} | {r['per_step_s']:.2f} | {r['per_step_s'] / base:.2f}x | {r['last_losses']:.3f} | "
+             "", "| variant | s/step | vs the first | peak memory | mean loss, last 4 steps | held-out loss after |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r['variant']} | {r['per_step_s']:.2f} | {r['per_step_s'] / base:.2f}x | {r['peak_mb'] / 1024:.1f} GB | "
+              f"{r['last_losses']:.3f} | "
               f"{r['held_out_loss']:.3f} |" for r in rows]
     record("LoRA training precision on the CPU (benchmarks/training_speed.py)", lines)
 

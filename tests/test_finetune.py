@@ -77,6 +77,9 @@ def test_short_lora_run_lowers_held_out_loss_and_stops_at_eos(tmp_path):
     assert 0 < result.trainable_params < result.total_params / 100
     assert (tmp_path / "adapter" / "adapter_config.json").is_file()
     assert "base_model:" in (tmp_path / "adapter" / "README.md").read_text()
+    # ready to generate: no checkpointing, and no autocast wrapper left on any forward by the Trainer
+    assert not model.training and not getattr(model, "is_gradient_checkpointing", False)
+    assert not [name for name, m in model.named_modules() if "forward" in m.__dict__]
     texts, stopped = respond(model, tokenizer, load_eval_prompts(limit=6), template="alpaca", max_new_tokens=120)
     assert sum(stopped) >= 5, "the fine-tuned model should end its answers with EOS"
     from alpaca_course.finetune import load_trained

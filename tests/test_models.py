@@ -65,3 +65,20 @@ def test_token_usage_is_counted(teacher):
     before = teacher.usage.completion_tokens
     out = teacher.complete(["1. Name a colour.\n2."], Sampling(max_new_tokens=5, temperature=0))
     assert out[0].prompt_tokens > 0 and teacher.usage.completion_tokens == before + out[0].completion_tokens
+
+
+def test_generation_hands_the_output_layer_a_contiguous_input_and_cleans_up():
+    """A frozen bf16 model (a LoRA base): the head sees contiguous inputs while generating, and no hook stays after."""
+    from alpaca_course.teachers import LocalTeacher
+
+    model, tokenizer = models.load_model("bundled", device="cpu", dtype="bfloat16")
+    model.requires_grad_(False)
+    head = model.get_output_embeddings()
+    seen = []
+    spy = head.register_forward_hook(lambda _, args, out: seen.append(args[0].is_contiguous()))  # after pre-hooks
+    conversations = [[{"role": "user", "content": q}] for q in ("Name a colour.", "Say hello in French, please.")]
+    answers = [c.text for c in LocalTeacher(model, tokenizer).chat(conversations, Sampling(max_new_tokens=8, temperature=0))]
+    spy.remove()
+    assert seen and all(seen), "every step of generate should hand lm_head a contiguous tensor"
+    assert not head._forward_pre_hooks, "the hook must not outlive the call"
+    assert all(a.strip() for a in answers)
