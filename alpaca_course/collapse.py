@@ -175,10 +175,8 @@ def train_generation(model, tokenizer, records: list[InstructionRecord], config,
     peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as scratch:
-        fit(peft_model, tokenizer, dataset, config, scratch, progress=False)
-    model = peft_model.merge_and_unload()
-    model.eval()
-    return model
+        fit(peft_model, tokenizer, dataset, config, scratch, progress=False)  # leaves it ready to generate
+    return peft_model.merge_and_unload()
 
 
 def stats_table(stats: list[GenerationStats]) -> str:
