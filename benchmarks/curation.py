@@ -2,7 +2,7 @@
 
     python benchmarks/curation.py [--data GENERATED.jsonl] [--k 4] [--examples 100] [--steps 60]
                                   [--rounds 1] [--temperature 0.8] [--lora-r 8] [--modules q_proj v_proj]
-                                  [--learning-rate 3e-4] [--families bullets title ...] [--repair] [--label "what this attempt changed"]
+                                  [--learning-rate 1e-3] [--families bullets title ...] [--repair] [--label "what this attempt changed"]
 
 Runs `experiment.run_experiment` on the cpu profile (the bundled model as teacher and student) and
 appends the table (pass rates with 95% bootstrap intervals, paired differences with prompts gained
