@@ -35,8 +35,8 @@ class ExperimentSettings:
     steps: int = 48
     lora_r: int = 8
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    learning_rate: float | None = 1e-3  # LoRA, 48 steps: 3e-4 moved the curated student too little (issue 13's
-    # attempts H-J); None: the profile's own rate (Alpaca's 2e-5 for the gpu profile's full fine-tune)
+    learning_rate: float = 1e-3  # for LoRA students (48 steps: 3e-4 moved the curated student too little, issue 13's
+    # attempts H-J); a full fine-tune keeps Alpaca's 2e-5
     repair: bool = True  # also keep answers a program repaired to pass (form-only checks), then verified
     rounds: int = 1  # 2: one round of expert iteration (the curated student becomes the teacher)
     seed: int = 0
@@ -46,8 +46,7 @@ def settings_for_profile(profile, **changes) -> ExperimentSettings:
     """The experiment's sizes for a profile (quick: a few of everything, for tests)."""
     base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_handwritten=6, steps=3,
                                         curation_max_new_tokens=40, eval_max_new_tokens=40),
-            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, steps=250, lora_r=16,
-                                      learning_rate=None)
+            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, steps=250, lora_r=16)
             }.get(profile.name, ExperimentSettings())
     return replace(base, **changes)
 
@@ -157,7 +156,7 @@ def finetune_config(profile, settings: ExperimentSettings):
     """One FinetuneConfig for both students: same template, steps, rank and modules."""
     from .finetune import config_for_profile
 
-    rate = {} if settings.learning_rate is None else {"learning_rate": settings.learning_rate}
+    rate = {} if profile.full_finetune else {"learning_rate": settings.learning_rate}  # the rate is LoRA's
     return config_for_profile(profile, template=settings.template, max_steps=settings.steps,
                               lora_r=settings.lora_r, lora_alpha=2 * settings.lora_r,
                               target_modules=tuple(settings.target_modules), seed=settings.seed, eval_fraction=0.1,

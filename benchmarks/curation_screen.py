@@ -23,11 +23,10 @@ from pathlib import Path
 
 from common import record
 
-from alpaca_course import finetune
 from alpaca_course.constraints import held_out_prompts
 from alpaca_course.data import InstructionRecord, load_records
 from alpaca_course.evaluation import evaluate_model, paired_bootstrap
-from alpaca_course.experiment import curated_data, finetune_config, for_answering, settings_for_profile
+from alpaca_course.experiment import curated_data, settings_for_profile, train_and_evaluate
 from alpaca_course.profiles import get_profile
 from alpaca_course.teachers import LocalTeacher
 
@@ -75,10 +74,7 @@ def main() -> None:
         records, _ = curated_data(LocalTeacher(base.model, base.tokenizer), settings, settings.seed, progress=False)
         data_file.write_text("\n".join(json.dumps(asdict(r)) for r in records))
     del base
-    model, tokenizer, trained = finetune.train(records, cache / "student", finetune_config(profile, settings),
-                                               student=profile.student, progress=False)
-    report = evaluate_model(for_answering(model), tokenizer, prompts, settings.template, "student",
-                            settings.eval_max_new_tokens)
+    _, _, report, trained = train_and_evaluate("student", records, cache, profile, settings, prompts, progress=False)
     d = paired_bootstrap(base_scores["passes"], report.passes())
     families = Counter(c["kind"] for r in records for c in r.meta.get("checks", []))
     record("Curation screen: one student against the base (`benchmarks/curation_screen.py`)", [
@@ -88,8 +84,8 @@ def main() -> None:
         f"- n = {d.n} held-out prompts, prompt strict: base {sum(base_scores['passes']) / d.n:.3f}, "
         f"student {report.scores.prompt_strict:.3f}; student - base **{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]** "
         f"({d.gained} gained, {d.lost} lost)",
-        f"- training: {trained.train_examples} examples, {trained.steps} steps, {trained.seconds:.0f} s; held-out loss "
-        f"{trained.eval_loss_before:.3f} -> {trained.eval_loss_after:.3f}",
+        f"- training: {trained['examples']} examples, {trained['steps']} steps, {trained['seconds']:.0f} s; held-out loss "
+        f"{trained['eval_loss_before']:.3f} -> {trained['eval_loss_after']:.3f}",
         "- families in the training data: " + (", ".join(f"{k} {v}" for k, v in families.most_common()) or "none"),
         "- strict pass rate by kind, base / student: " + ", ".join(
             f"{k} {base_scores['by_kind'].get(k, 0):.2f}/{v:.2f}" for k, v in sorted(report.scores.by_kind.items()))])

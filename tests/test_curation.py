@@ -235,11 +235,12 @@ def test_best_of_k_with_repair_marks_what_a_program_edited(teacher):
 
 def test_both_students_share_one_learning_rate_and_a_full_fine_tune_keeps_its_own():
     from alpaca_course.experiment import finetune_config, settings_for_profile
-    from alpaca_course.profiles import get_profile
+    from alpaca_course.profiles import get_profile, with_overrides
 
     cpu, gpu = get_profile("cpu"), get_profile("gpu")
     assert finetune_config(cpu, settings_for_profile(cpu)).learning_rate == settings_for_profile(cpu).learning_rate
-    assert gpu.full_finetune and finetune_config(gpu, settings_for_profile(gpu)).learning_rate == 2e-5  # not LoRA's rate
+    for full in (gpu, with_overrides(cpu, full_finetune=True)):  # a full fine-tune keeps Alpaca's rate, not LoRA's
+        assert full.full_finetune and finetune_config(full, settings_for_profile(full)).learning_rate == 2e-5
 
 
 def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, capsys):
