@@ -179,7 +179,7 @@ def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampl
         head = [{"role": "system", "content": system}] if system else []
         conversations = [head + [{"role": "user", "content": p.prompt}] for p in chunk for _ in range(k)]
         before = (teacher.usage.prompt_tokens, teacher.usage.completion_tokens)
-        outs = teacher.chat(conversations, Sampling(**{**asdict(sampling), "seed": sampling.seed + start}))
+        outs = teacher.chat(conversations, Sampling(**{**asdict(sampling), "seed": sampling.seed + start * k}))
         report.prompt_tokens += teacher.usage.prompt_tokens - before[0]
         report.completion_tokens += teacher.usage.completion_tokens - before[1]
         for i, prompt in enumerate(chunk):

@@ -299,25 +299,23 @@ def template_adherence(texts: Sequence[str], stopped: Sequence[bool]) -> float:
 
 
 def respond(model, tokenizer, prompts: Sequence[EvalPrompt], template: str = "chat", max_new_tokens: int = 128,
-            batch_size: int = 32) -> tuple[list[str], list[bool]]:
-    """Greedy responses to the prompts with the given template; and whether each stopped at EOS."""
+            batch_size: int = 64) -> tuple[list[str], list[bool]]:
+    """Greedy responses to the prompts with the given template; and whether each stopped at EOS.
+
+    All prompts go to the teacher at once; `batch_size` of them decode side by side (continuous batching).
+    """
     from .data import InstructionRecord
     from .teachers import LocalTeacher, Sampling
     from .templates import alpaca_prompt
 
-    teacher = LocalTeacher(model, tokenizer, name="student")
+    teacher = LocalTeacher(model, tokenizer, name="student", slots=batch_size)
     sampling = Sampling(max_new_tokens=max_new_tokens, temperature=0)
-    texts, stopped = [], []
-    for start in range(0, len(prompts), batch_size):
-        chunk = prompts[start:start + batch_size]
-        if template == "alpaca":
-            out = teacher.complete([alpaca_prompt(p.prompt) for p in chunk], sampling)
-        else:
-            out = teacher.chat([[{"role": "user", "content": InstructionRecord(p.prompt).instruction}]
-                                for p in chunk], sampling)
-        texts += [c.text.strip() for c in out]
-        stopped += [c.finish_reason == "stop" for c in out]
-    return texts, stopped
+    if template == "alpaca":
+        out = teacher.complete([alpaca_prompt(p.prompt) for p in prompts], sampling)
+    else:
+        out = teacher.chat([[{"role": "user", "content": InstructionRecord(p.prompt).instruction}] for p in prompts],
+                           sampling)
+    return [c.text.strip() for c in out], [c.finish_reason == "stop" for c in out]
 
 
 @dataclass

@@ -221,13 +221,7 @@ def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: G
 
     system = [{"role": "system", "content": settings.output_system}] if settings.output_system else []
     conversations = [system + [{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
-    sampling = settings.output_sampling(seed)
-    out = []
-    size = settings.batch_size * 2  # answers are short chat turns: a wider batch keeps the CPU busier
-    for start in range(0, len(conversations), size):
-        for c in teacher.chat(conversations[start:start + size], sampling):
-            out.append((c.text.strip(), c.finish_reason))
-    return out
+    return [(c.text.strip(), c.finish_reason) for c in teacher.chat(conversations, settings.output_sampling(seed))]
 
 
 def checked_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: GenerationSettings, seed: int,

@@ -190,20 +190,16 @@ def joke_requests(style: str, n: int, seed: int = 0) -> list[str]:
 
 
 def joke_experiment(teacher: Teacher, n: int = 50, temperature: float = 1.0, seed: int = 0,
-                    batch_size: int = 16, prompt: str = JOKE_REQUEST, max_new_tokens: int = 48,
+                    prompt: str = JOKE_REQUEST, max_new_tokens: int = 48,
                     prompts: Sequence[str] | None = None) -> JokeResult:
     """Ask for a joke n times (sampling on) and count how many distinct jokes come back.
 
     `prompts` (n requests, e.g. from `joke_requests`) replaces the one repeated `prompt`.
     """
     prompts = list(prompts) if prompts is not None else [prompt] * n
-    jokes: list[str] = []
-    finished: list[bool] = []
-    for start in range(0, len(prompts), batch_size):
-        sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed + start)
-        out = teacher.chat([[{"role": "user", "content": p}] for p in prompts[start:start + batch_size]], sampling)
-        jokes += [c.text.strip() for c in out]
-        finished += [c.finish_reason == "stop" for c in out]
+    sampling = Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=1.0, seed=seed)
+    out = teacher.chat([[{"role": "user", "content": p}] for p in prompts], sampling)  # request i is seeded seed + i
+    jokes, finished = [c.text.strip() for c in out], [c.finish_reason == "stop" for c in out]
     normalized = [normalize(j) for j in jokes]
     counts = Counter(normalized)
     first_form = {}
@@ -384,12 +380,12 @@ class JokeStudy:
 
 def joke_study(teacher: Teacher, n: int, conditions: Sequence[tuple[str, float]] = (
         ("plain", 0.3), ("plain", 0.7), ("plain", 1.0), ("topic", 0.7), ("persona", 0.7)),
-        threshold: float = 0.6, seed: int = 0, batch_size: int = 16, max_new_tokens: int = 48) -> JokeStudy:
+        threshold: float = 0.6, seed: int = 0, max_new_tokens: int = 48) -> JokeStudy:
     """Ask for n jokes in each (request style, temperature) condition, at equal budget; check each for form and
     group them by meaning with the teacher's own hidden states (`diversity.embed_texts`)."""
     from .diversity import embed_texts
 
-    results = [joke_experiment(teacher, n=n, temperature=t, seed=seed, batch_size=batch_size,
+    results = [joke_experiment(teacher, n=n, temperature=t, seed=seed,
                                max_new_tokens=max_new_tokens, prompts=joke_requests(style, n, seed))
                for style, t in conditions]
     jokes = [j for r in results for j in r.jokes]

@@ -1,7 +1,7 @@
 """Teachers: the models that write instruction data, behind one small interface.
 
-- `LocalTeacher`: a transformers model on this machine (the bundled one by default), batched,
-  left-padded, with seeded sampling so the same seed gives the same text.
+- `LocalTeacher`: a transformers model on this machine (the bundled one by default), continuously
+  batched (`batching.py`), with seeded sampling so the same seed gives the same text.
 - `OpenAICompatibleTeacher`: any server speaking the OpenAI API (OpenAI, vLLM, Ollama, llama.cpp).
   Base URL, model and key come from the environment; the key is never printed, logged or saved.
 
@@ -18,7 +18,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .batching import DecodeStats
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +105,24 @@ def contiguous_head_input(model):
 
 @dataclass
 class LocalTeacher:
-    """A local transformers model as teacher. Batched generation with left padding."""
+    """A local transformers model as teacher: `slots` prompts decode at once, and a finished one makes room.
+
+    `engine="slots"` (the default) is continuous batching (`batching.py`): a row that ends leaves the batch
+    and a waiting prompt takes its place. `engine="generate"` is `model.generate` on the whole list as one
+    left-padded batch, the path a model of another layout always takes. `stats` counts what was computed.
+    """
 
     model: object
     tokenizer: object
     name: str = "bundled"
     usage: Usage = field(default_factory=Usage)
+    slots: int = 64
+    engine: str = "slots"
+    stats: DecodeStats = field(default_factory=lambda: _decode_stats())
 
     @classmethod
-    def load(cls, name: str = "bundled", device: str | None = None, dtype: str | None = None) -> LocalTeacher:
+    def load(cls, name: str = "bundled", device: str | None = None, dtype: str | None = None,
+             **options) -> LocalTeacher:
         """Load a model by name ("bundled" or a Hub id) and wrap it.
 
         The precision follows `profiles.generation_dtype`: bfloat16 on a GPU from compute capability
@@ -125,9 +137,56 @@ class LocalTeacher:
         model, tokenizer = load_model(name, device=device, dtype=dtype)
         if str(model.config._name_or_path) == str(bundled_checkpoint_dir()):
             name = BUNDLED  # a Hub model that could not be reached fell back to the bundled one
-        return cls(model, tokenizer, name=name)
+        return cls(model, tokenizer, name=name, **options)
 
     def _generate(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
+        from .batching import supports
+
+        if self.engine == "generate" or not supports(self.model):
+            return self._generate_hf(texts, sampling, add_special_tokens)
+        return self._generate_slots(texts, sampling, add_special_tokens)
+
+    def end_tokens(self) -> set[int]:
+        """Token ids that end an answer: the tokenizer's end token and the model's (one id or a list)."""
+        ends = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ends = set(ends if isinstance(ends, (list, tuple)) else [] if ends is None else [ends])
+        return ends | ({self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set())
+
+    def _generate_slots(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
+        """Continuous batching (`batching.decode`): `slots` rows at once, a finished row replaced at once."""
+        from .batching import decode
+
+        tok = self.tokenizer
+        prompts = tok(texts, add_special_tokens=add_special_tokens)["input_ids"]
+        stopped = None
+        if sampling.stop:
+            window = 2 * max(len(s) for s in sampling.stop) + 4  # tokens: enough to hold the longest stop string
+
+            def stopped(ids: list[int]) -> bool:
+                tail = tok.decode(ids[-window:], skip_special_tokens=True)
+                return any(s and s in tail for s in sampling.stop)
+
+        ends = self.end_tokens()
+        rows = decode(self.model, prompts, max_new_tokens=sampling.max_new_tokens, slots=self.slots,
+                      temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
+                      seed=sampling.seed, end_tokens=ends, stopped=stopped, stats=self.stats)
+        results = []
+        for prompt, row in zip(prompts, rows, strict=True):
+            text, _ = cut_at_stop(tok.decode(row.tokens, skip_special_tokens=True), sampling.stop)
+            results.append(Completion(text, len(prompt), len(row.tokens), row.finish))
+        self.usage.add(results)
+        return results
+
+    def _generate_hf(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
+        """`model.generate` on batches of `slots` (the batch starting at i is seeded `seed + i`)."""
+        out = []
+        for start in range(0, len(texts), self.slots):
+            out += self._generate_batch(texts[start:start + self.slots], replace(sampling, seed=sampling.seed + start),
+                                        add_special_tokens)
+        return out
+
+    def _generate_batch(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
+        """One left-padded batch through `model.generate`: every row runs until the longest ends."""
         import torch
 
         tok = self.tokenizer
@@ -164,6 +223,12 @@ class LocalTeacher:
         """Reply to each conversation through the tokenizer's chat template."""
         texts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
         return self._generate(texts, sampling, add_special_tokens=False)
+
+
+def _decode_stats() -> DecodeStats:
+    from .batching import DecodeStats  # torch is imported on first use only
+
+    return DecodeStats()
 
 
 class TeacherConfigError(RuntimeError):

@@ -76,7 +76,7 @@ def test_magpie_prefix_stops_where_the_user_starts(teacher):
 
 
 def test_joke_experiment_on_the_bundled_model(teacher):
-    result = joke_experiment(teacher, n=12, batch_size=12, max_new_tokens=32)
+    result = joke_experiment(teacher, n=12, max_new_tokens=32)
     assert len(result.jokes) == 12 and 1 <= result.distinct <= 12 and len(result.finished) == 12
     assert 1 <= result.near_duplicate_groups <= result.distinct
     assert sum(count for _, count in result.top) <= 12 and "distinct" in str(result)
