@@ -100,18 +100,6 @@ def slot_bytes(model, capacity: int) -> int:
     return 2 * len(lm.model.layers) * config.num_key_value_heads * head_dim * capacity * itemsize
 
 
-def packed_weights(lm) -> dict:
-    """Plain float32 `nn.Linear` layers -> (weight, bias) packed for oneDNN, which multiplies the few rows of a
-    decode step 1.3-2.4x faster than the default kernel on these CPUs (benchmarks/generation_speed.py).
-
-    Layers that are not plain `nn.Linear` (a LoRA layer) keep their own forward. Empty where oneDNN is missing.
-    """
-    if not torch.backends.mkldnn.is_available():
-        return {}
-    return {m: (m.weight.to_mkldnn(), None if m.bias is None else m.bias.to_mkldnn())
-            for m in lm.modules() if type(m) is torch.nn.Linear}
-
-
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotary position embedding (the half-split form Llama uses)."""
     half = x.shape[-1] // 2
@@ -138,24 +126,59 @@ class SlotDecoder:
         positions = torch.arange(capacity, device=self.device)[None]
         cos, sin = core.rotary_emb(weight[:1][None], positions)  # the model's own table (its rope scaling too)
         self.cos, self.sin = cos[0].to(self.dtype), sin[0].to(self.dtype)
-        self.packed = packed_weights(self.lm) if self.dtype == torch.float32 and self.device.type == "cpu" else {}
+        # Fewer, larger matmuls: q, k and v in one, gate and up in one, where the layers are plain nn.Linear
+        # (a LoRA layer keeps its own forward, adapter included).
+        self.pack = self.dtype == torch.float32 and self.device.type == "cpu" and torch.backends.mkldnn.is_available()
+        self.single = {m: self._projection([m]) for m in self.lm.modules() if type(m) is torch.nn.Linear}
+        self.qkv = [None if hasattr(layer.self_attn, "q_norm") else self._projection(
+            [layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj]) for layer in self.layers]
+        gated = all(hasattr(layer.mlp, n) for layer in self.layers for n in ("gate_proj", "up_proj", "down_proj", "act_fn"))
+        self.gate_up = [self._projection([layer.mlp.gate_proj, layer.mlp.up_proj]) if gated else None
+                        for layer in self.layers]
+
+    def _projection(self, modules: list) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """One matmul for plain `nn.Linear` layers that read the same input (their weights stacked); None otherwise.
+
+        With float32 weights on a CPU the stacked weight is packed for oneDNN, which multiplies the few rows of
+        a decode step 1.3-2.4x faster than the default kernel here (benchmarks/RESULTS.md, generation speed).
+        """
+        if not all(type(m) is torch.nn.Linear for m in modules):
+            return None
+        weight = torch.cat([m.weight for m in modules]) if len(modules) > 1 else modules[0].weight
+        bias = None
+        if any(m.bias is not None for m in modules):
+            bias = torch.cat([m.bias if m.bias is not None else m.weight.new_zeros(m.out_features) for m in modules])
+        if not self.pack:
+            return lambda x: F.linear(x, weight, bias)
+        weight, bias = weight.to_mkldnn(), None if bias is None else bias.to_mkldnn()
+
+        def packed(x: torch.Tensor) -> torch.Tensor:
+            rows = x.reshape(-1, x.shape[-1]).contiguous().to_mkldnn()
+            return torch._C._nn.mkldnn_linear(rows, weight, bias).to_dense().view(*x.shape[:-1], -1)
+        return packed
 
     def linear(self, module, x: torch.Tensor) -> torch.Tensor:
-        """`module(x)`, through its packed float32 weight where there is one."""
-        packed = self.packed.get(module)
-        if packed is None:
-            return module(x)
-        rows = x.reshape(-1, x.shape[-1]).contiguous().to_mkldnn()
-        return torch._C._nn.mkldnn_linear(rows, *packed).to_dense().view(*x.shape[:-1], -1)
+        """`module(x)`, through its own projection when it is a plain `nn.Linear`."""
+        projection = self.single.get(module)
+        return module(x) if projection is None else projection(x)
 
-    def mlp(self, mlp, x: torch.Tensor) -> torch.Tensor:
-        """The gated MLP, down(act(gate(x)) * up(x)), through `linear`."""
-        if not all(hasattr(mlp, n) for n in ("gate_proj", "up_proj", "down_proj", "act_fn")):
-            return mlp(x)
-        return self.linear(mlp.down_proj, mlp.act_fn(self.linear(mlp.gate_proj, x)) * self.linear(mlp.up_proj, x))
+    def mlp(self, index: int, mlp, x: torch.Tensor) -> torch.Tensor:
+        """The gated MLP, down(act(gate(x)) * up(x)), gate and up in one matmul where they are plain layers."""
+        fused = self.gate_up[index]
+        if fused is not None:
+            gate, up = fused(x).chunk(2, dim=-1)
+            return self.linear(mlp.down_proj, mlp.act_fn(gate) * up)
+        if hasattr(mlp, "gate_proj") and hasattr(mlp, "act_fn"):
+            return self.linear(mlp.down_proj, mlp.act_fn(self.linear(mlp.gate_proj, x)) * self.linear(mlp.up_proj, x))
+        return mlp(x)
 
-    def _qkv(self, attn, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+    def _qkv(self, index: int, attn, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
         rows, length, _ = h.shape
+        fused = self.qkv[index]
+        if fused is not None:  # q and k rotate together, as one tensor of heads
+            heads = fused(h).view(rows, length, self.heads + 2 * self.kv_heads, self.head_dim).transpose(1, 2)
+            qk = _rotate(heads[:, :self.heads + self.kv_heads], cos, sin)
+            return qk[:, :self.heads], qk[:, self.heads:], heads[:, self.heads + self.kv_heads:]
         q = self.linear(attn.q_proj, h).view(rows, length, self.heads, self.head_dim).transpose(1, 2)
         k = self.linear(attn.k_proj, h).view(rows, length, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.linear(attn.v_proj, h).view(rows, length, self.kv_heads, self.head_dim).transpose(1, 2)
@@ -187,9 +210,9 @@ class SlotDecoder:
         cos, sin = self.cos[positions][:, None], self.sin[positions][:, None]
         slot = torch.arange(first, first + rows, device=self.device)[:, None]
         x = self.core.embed_tokens(ids)
-        for layer, keys, values in zip(self.layers, self.keys, self.values, strict=True):
+        for index, (layer, keys, values) in enumerate(zip(self.layers, self.keys, self.values, strict=True)):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, layer.input_layernorm(x), cos, sin)
+            q, k, v = self._qkv(index, attn, layer.input_layernorm(x), cos, sin)
             keys[slot, :, positions] = k.transpose(1, 2)
             values[slot, :, positions] = v.transpose(1, 2)
             if not fresh:  # attend to the copied prefix as well
@@ -197,7 +220,7 @@ class SlotDecoder:
             k, v = k.repeat_interleave(self.group, dim=1), v.repeat_interleave(self.group, dim=1)
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=fresh, scale=self.scale)
             x = x + self.linear(attn.o_proj, out.transpose(1, 2).reshape(rows, length, -1))
-            x = x + self.mlp(layer.mlp, layer.post_attention_layernorm(x))
+            x = x + self.mlp(index, layer.mlp, layer.post_attention_layernorm(x))
         last = torch.tensor([len(p) - 1 for p in prompts], device=self.device)
         return self._head(x[torch.arange(rows, device=self.device), last])
 
@@ -213,16 +236,16 @@ class SlotDecoder:
         visible = (torch.arange(span, device=self.device)[None] <= positions[:, None])[:, None, None]
         at = torch.arange(rows, device=self.device)
         x = self.core.embed_tokens(tokens[:, None])
-        for layer, keys, values in zip(self.layers, self.keys, self.values, strict=True):
+        for index, (layer, keys, values) in enumerate(zip(self.layers, self.keys, self.values, strict=True)):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, layer.input_layernorm(x), cos, sin)
+            q, k, v = self._qkv(index, attn, layer.input_layernorm(x), cos, sin)
             keys[at, :, positions] = k[:, :, 0]
             values[at, :, positions] = v[:, :, 0]
             q = q.reshape(rows, self.kv_heads, self.group, self.head_dim)
             out = F.scaled_dot_product_attention(q, keys[:rows, :, :span], values[:rows, :, :span],
                                                  attn_mask=visible, scale=self.scale)
             x = x + self.linear(attn.o_proj, out.reshape(rows, 1, -1))
-            x = x + self.mlp(layer.mlp, layer.post_attention_layernorm(x))
+            x = x + self.mlp(index, layer.mlp, layer.post_attention_layernorm(x))
         return self._head(x[:, 0])
 
     def move(self, source: int, target: int, length: int) -> None:

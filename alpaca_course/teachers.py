@@ -108,8 +108,8 @@ class LocalTeacher:
     """A local transformers model as teacher: `slots` prompts decode at once, and a finished one makes room.
 
     `engine="slots"` (the default) is continuous batching (`batching.py`): a row that ends leaves the batch
-    and a waiting prompt takes its place. `engine="generate"` is `model.generate` on the whole list as one
-    left-padded batch, the path a model of another layout always takes. `stats` counts what was computed.
+    and a waiting prompt takes its place. `engine="generate"` is `model.generate` on left-padded batches of
+    `slots`, each run until its longest row ends: the path a model of another layout always takes. `stats` counts what was computed.
     """
 
     model: object
@@ -119,6 +119,12 @@ class LocalTeacher:
     slots: int = 64
     engine: str = "slots"
     stats: DecodeStats = field(default_factory=lambda: _decode_stats())
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("slots", "generate"):
+            raise ValueError(f"unknown engine {self.engine!r}; use 'slots' (continuous batching) or 'generate'")
+        if self.slots < 1:
+            raise ValueError(f"slots must be at least 1, got {self.slots}")
 
     @classmethod
     def load(cls, name: str = "bundled", device: str | None = None, dtype: str | None = None,
