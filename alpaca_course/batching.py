@@ -33,7 +33,7 @@ LLAMA_LAYOUT = {"llama", "qwen2", "qwen3", "mistral"}
 #: Prefill at most this many token positions in one forward pass (bounds the activation memory).
 PREFILL_TOKENS = 4096
 #: What one more forward pass costs, in token positions (its fixed overhead), when prefills are split.
-PASS_COST = 8
+PASS_COST = 32
 #: Bytes the key/value buffer may take; fewer slots are used when long prompts would need more.
 KV_BUDGET = 1 << 30
 #: Free slots are refilled once this share of them is free (a prefill is a forward pass of its own).
