@@ -4,8 +4,9 @@ The stages, in pipeline order:
 
 1. `models`, `profiles`: the bundled teacher/student (SmolLM2-135M-Instruct) and the sizes to run at.
 2. `data`, `templates`, `resources`: the instruction record, its prompt formats, the packaged seed tasks.
-3. `teachers`, `self_instruct`, `filters`, `rouge`, `locking`: the generation round (prompt -> sample ->
-   parse -> rule filters -> ROUGE-L novelty filter -> answer) and the resumable loop around it.
+3. `teachers`, `batching`, `self_instruct`, `filters`, `rouge`, `locking`: the teacher and its continuous
+   batching, the generation round (prompt -> sample -> parse -> rule filters -> ROUGE-L novelty filter ->
+   answer) and the resumable loop around it.
 4. `diversity`, `verbnoun`, `strategies`: how varied the data is, and ways to make it more so.
 5. `finetune`: supervised fine-tuning (TRL's SFTTrainer, LoRA or full), saving and loading it back.
 6. `evaluation`: verifiable instruction-following checks, side by side, a local judge.
