@@ -263,7 +263,7 @@ def _sample(logits: torch.Tensor, generators: Sequence[torch.Generator], tempera
     top-k cut only the `NUCLEUS_CANDIDATES` most likely tokens are sorted: when they hold at least `top_p`
     of the mass the nucleus lies inside them (exact); a row where they do not sorts its whole vocabulary.
     """
-    logits = logits.float() / temperature
+    logits = logits.float().cpu() / temperature  # the per-request generators live on the CPU (a GPU sends its logits)
     vocab = logits.shape[-1]
     if 0 < top_k < vocab:
         values, ids = logits.topk(top_k, dim=-1)
