@@ -129,12 +129,16 @@ class SlotDecoder:
         # Fewer, larger matmuls: q, k and v in one, gate and up in one, where the layers are plain nn.Linear
         # (a LoRA layer keeps its own forward, adapter included).
         self.pack = self.dtype == torch.float32 and self.device.type == "cpu" and torch.backends.mkldnn.is_available()
-        self.single = {m: self._projection([m]) for m in self.lm.modules() if type(m) is torch.nn.Linear}
         self.qkv = [None if hasattr(layer.self_attn, "q_norm") else self._projection(
             [layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj]) for layer in self.layers]
         gated = all(hasattr(layer.mlp, n) for layer in self.layers for n in ("gate_proj", "up_proj", "down_proj", "act_fn"))
         self.gate_up = [self._projection([layer.mlp.gate_proj, layer.mlp.up_proj]) if gated else None
                         for layer in self.layers]
+        fused = {id(m) for layer, qkv, gate_up in zip(self.layers, self.qkv, self.gate_up, strict=True)
+                 for m in ([layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj] if qkv else [])
+                 + ([layer.mlp.gate_proj, layer.mlp.up_proj] if gate_up else [])}
+        self.single = {m: self._projection([m]) for m in self.lm.modules()
+                       if type(m) is torch.nn.Linear and id(m) not in fused}
 
     def _projection(self, modules: list) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """One matmul for plain `nn.Linear` layers that read the same input (their weights stacked); None otherwise.
