@@ -167,3 +167,23 @@ def test_prefill_split_pads_less_than_one_pass():
     chunks = batching._chunks(list(range(5)), sizes)
     assert chunks == [[0, 1, 2], [3, 4]]
     assert batching._chunks(list(range(3)), [50, 50, 50]) == [[0, 1, 2]]
+
+
+def test_without_onednn_the_plain_matmul_path_gives_the_same_tokens(model_f32, monkeypatch):
+    """The path every non-float32 model takes (and a CPU without oneDNN): stacked weights through F.linear."""
+    model, tokenizer = model_f32
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    texts, prompts = chat_ids(tokenizer, QUESTIONS[:4])
+    engine = batching.SlotDecoder(model, 2, 64)
+    assert not engine.pack and all(engine.qkv) and all(engine.gate_up)
+    reference = generate_reference(model, tokenizer, texts, 24)
+    assert [r.tokens for r in decode(model, prompts, max_new_tokens=24, end_tokens=[tokenizer.eos_token_id])] == reference
+
+
+def test_bf16_decoding_starts_as_generate_does():
+    """bf16 rounds differently in the two paths, so only the opening tokens are compared."""
+    model, tokenizer = load_model("bundled", device="cpu", dtype="bfloat16")
+    texts, prompts = chat_ids(tokenizer, QUESTIONS[1:4])
+    reference = generate_reference(model, tokenizer, texts, 4)
+    rows = decode(model, prompts, max_new_tokens=4, end_tokens=[tokenizer.eos_token_id])
+    assert [r.tokens[:3] for r in rows] == [r[:3] for r in reference]
