@@ -299,14 +299,12 @@ def _sample(logits: torch.Tensor, generators: Sequence[torch.Generator], tempera
 def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slots: int = 32,
            temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int = 0,
            end_tokens: Sequence[int] = (), stopped: Callable[[list[int]], bool] | None = None,
-           refill_at: float | None = None, stats: DecodeStats | None = None,
-           on_done: Callable[[int], None] | None = None) -> list[Decoded]:
+           stats: DecodeStats | None = None) -> list[Decoded]:
     """Generate for every prompt (token ids) with at most `slots` rows at once; results in input order.
 
     `temperature` 0 is greedy. `end_tokens` end a row (the end token is kept, as `generate` keeps it);
-    `stopped(tokens)` may end it too (a stop string). Free slots are refilled once `refill_at` of them
-    are free or no row is left running, so prefills come several at a time. `on_done(i)` is called as
-    prompt i finishes (a progress bar).
+    `stopped(tokens)` may end it too (a stop string). Free slots are refilled once `REFILL_AT` of them
+    are free or no row is left running, so prefills come several at a time.
     """
     if not prompts:
         return []
@@ -315,7 +313,6 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
     stats = stats if stats is not None else DecodeStats()
-    refill_at = REFILL_AT if refill_at is None else refill_at
     capacity = max(len(p) for p in prompts) + max_new_tokens
     slots = max(1, min(slots, len(prompts), KV_BUDGET // slot_bytes(model, capacity)))
     engine = SlotDecoder(model, slots, capacity)
@@ -325,8 +322,7 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
     owner: list[int] = []  # prompt index in each active slot
     tokens: list[list[int]] = []  # generated ids in each active slot
     lengths: list[int] = []  # positions filled in each active slot's buffer
-    generators: list[torch.Generator] = []
-    pending: list[int] = []  # the token each active slot feeds next
+    generators: list[torch.Generator] = []  # the token a slot feeds next is the last of its `tokens`
 
     def admit() -> None:
         """Fill the free slots from the queue, reusing the keys of any active prompt that shares a prefix.
@@ -362,7 +358,6 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
                     generators.append(torch.Generator(device="cpu").manual_seed(seed + i))
                 chosen = _choose(logits, generators[first:], temperature, top_p, top_k)
                 for s, t in zip(range(first, len(owner)), chosen, strict=True):
-                    pending.append(t)
                     tokens[s].append(t)
             group = later
 
@@ -373,14 +368,12 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
 
     def retire(s: int, why: str) -> None:
         results[owner[s]] = Decoded(tokens[s], why)
-        if on_done is not None:
-            on_done(owner[s])
         last = len(owner) - 1
         if s != last:  # the last active row takes the free slot, so the active rows stay a prefix
             engine.move(last, s, lengths[last])
-            for state in (owner, tokens, lengths, generators, pending):
+            for state in (owner, tokens, lengths, generators):
                 state[s] = state[last]
-        for state in (owner, tokens, lengths, generators, pending):
+        for state in (owner, tokens, lengths, generators):
             state.pop()
 
     def sweep() -> None:
@@ -392,17 +385,17 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
     admit()
     sweep()
     while owner or waiting:
-        if waiting and (not owner or slots - len(owner) >= max(1, int(refill_at * slots))):
+        if waiting and (not owner or slots - len(owner) >= max(1, int(REFILL_AT * slots))):
             admit()
             sweep()
             continue
-        logits = engine.step(torch.tensor(pending, device=engine.device), torch.tensor(lengths, device=engine.device))
+        feed = torch.tensor([t[-1] for t in tokens], device=engine.device)
+        logits = engine.step(feed, torch.tensor(lengths, device=engine.device))
         stats.steps += 1
         stats.batch_sizes.append(len(owner))
         chosen = _choose(logits, generators, temperature, top_p, top_k)
         for s, t in enumerate(chosen):
             lengths[s] += 1
-            pending[s] = t
             tokens[s].append(t)
         sweep()
     return results  # type: ignore[return-value]
