@@ -132,15 +132,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    """Base vs plain student vs curated student on the held-out prompts, with intervals and paired differences."""
+    """The base and one student per condition on held-out prompts, with intervals and paired differences."""
     from .experiment import run_experiment, settings_for_profile
     from .profiles import get_profile
 
     profile = get_profile()
+    method = args.method or {True: "best+repair", False: "best", None: None}[args.repair]
+    conditions = tuple(args.conditions) if args.conditions else ("plain", method) if method else None
     changes = {"k": args.k, "n_examples": args.examples, "steps": args.steps, "rounds": args.rounds,
-               "eval_generated": args.eval_generated, "repair": args.repair}
+               "eval_generated": args.eval_generated, "method": method, "eval_split": args.split,
+               "conditions": conditions}
     settings = settings_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
-    result = run_experiment(profile, settings, out_dir=args.out, plain_data=args.plain_data, progress=not args.quiet)
+    result = run_experiment(profile, settings, out_dir=args.out, plain_data_path=args.plain_data,
+                            progress=not args.quiet)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
     return 0
 
@@ -235,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--prompts", help="your own prompts: JSONL of {prompt, checks} (pass rates), or of records with "
                                       "a reference output (ROUGE-L against it)")
     ev.set_defaults(func=cmd_evaluate)
-    ex = sub.add_parser("experiment", help="does curation make the student better? base vs plain vs curated student")
+    ex = sub.add_parser("experiment", help="does curation make the student better? the base against students trained on each kind of data")
     ex.add_argument("--json", action="store_true", help="print everything as JSON (responses included)")
     ex.add_argument("--out", help="folder for the students and experiment.json (default: workspace/experiment)")
     ex.add_argument("--plain-data", help="generated data for the plain student (default: the workspace's)")
@@ -245,8 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--rounds", type=at_least(1), help="2 or more: expert iteration (the student becomes the teacher)")
     ex.add_argument("--eval-generated", type=at_least(1), help="held-out constrained prompts besides the hand-written 64")
     ex.add_argument("--repair", action=argparse.BooleanOptionalAction, default=None,
-                    help="let a program repair answers that miss form-only checks, then verify them (default: on); "
-                         "--no-repair measures best-of-k alone")
+                    help="shorthand for --method best+repair (--repair) or --method best (--no-repair)")
+    ex.add_argument("--method", choices=["random", "best", "repair", "best+repair"],
+                    help="the curation method of the curated student (default: best+repair)")
+    ex.add_argument("--conditions", nargs="+", choices=["plain", "random", "best", "repair", "best+repair"],
+                    help="students to train (default: plain and the method); all five are the controlled experiment")
+    ex.add_argument("--split", choices=["dev", "test"],
+                    help="evaluation split: dev while choosing settings, test once for a chosen one (default: test)")
     ex.add_argument("--quiet", action="store_true")
     ex.set_defaults(func=cmd_experiment)
     card = sub.add_parser("card", help="a dataset card (HF format, YAML metadata) for a generated file")

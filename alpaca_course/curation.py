@@ -1,21 +1,26 @@
-"""Curation: make a teacher stronger than itself with a verifier (best-of-k, rejection sampling).
+"""Curation: choose, out of a teacher's own samples, the answers a student should learn from.
 
 Ask the teacher the same constrained instruction k times, at a temperature above 0 so the answers
-differ; a program checks each answer (every constraint, strictly, and the output-quality rules);
-keep one that passes. The kept answers are better than the teacher's *average* answer, so a
-student trained on them can end up better than the teacher. Repeating the loop with the trained
-student as the new teacher is expert iteration (ReST, STaR, CS336's filtered SFT).
+differ. Then one of four rules picks at most one answer per instruction (`METHODS`):
 
-Some constraints are about form, not content (lowercase, a title, a closing phrase, a list). For
-those a program can also *repair* an answer that missed: lowercase it, add the title, cut it to
-whole sentences. A repaired answer is still verified like any other, and the report counts how
-many kept answers were repaired, so the learner can see what the verifier did and what the
-program wrote.
+- ``random``: one of the k at random, among those that pass the output-quality rules (no verifier):
+  the control that tells what the *selection* adds;
+- ``best``: the first that a program's **verifier** accepts (every constraint, strictly, and the
+  quality rules): best-of-k, rejection sampling;
+- ``repair``: the first sample only; if it misses a form-only check, a **program repair** edits it
+  (lowercase it, add the title, cut it to whole sentences), and the verifier checks the result;
+- ``best+repair``: the verifier first, the repair when no sample passes.
+
+Every rule reads the same k samples, so comparing students trained on their picks is a matched
+comparison. The kept records say whether a program edited them, so a learner can see what the
+verifier chose and what the program wrote. Repeating the loop with the trained student as the new
+teacher is expert iteration (ReST, STaR, CS336's filtered SFT).
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -115,12 +120,29 @@ class CurationReport:
     k: int
     samples: int = 0
     passing_samples: int = 0
-    solved: int = 0  # prompts with at least one passing answer
-    repaired: int = 0  # kept answers a program edited (only with repair=True)
+    solved: int = 0  # prompts with at least one sample that passes the verifier
+    repaired: int = 0  # answers the first method kept that a program edited
+    kept: dict[str, int] = field(default_factory=dict)  # method -> examples kept
+    edited: dict[str, int] = field(default_factory=dict)  # method -> kept examples a program edited
     prompt_tokens: int = 0
     completion_tokens: int = 0
     by_family: dict[str, list[int]] = field(default_factory=dict)  # kind -> [passing samples, samples]
     rejections: dict[str, int] = field(default_factory=dict)  # reason -> samples
+
+    def count(self, prompt: EvalPrompt, answers: Sequence) -> None:
+        """Add one prompt's k samples: how many pass, by family, and why the others were rejected."""
+        reasons = [verify(prompt, a.text.strip(), a.finish_reason) for a in answers]
+        self.prompts += 1
+        self.samples += len(answers)
+        self.passing_samples += reasons.count(None)
+        self.solved += None in reasons
+        for c in prompt.checks:
+            counts = self.by_family.setdefault(c["kind"], [0, 0])
+            counts[0] += sum(check(a.text.strip(), c) for a in answers)
+            counts[1] += len(answers)
+        for reason in reasons:
+            if reason:
+                self.rejections[reason] = self.rejections.get(reason, 0) + 1
 
     @property
     def pass_rate(self) -> float:
@@ -133,8 +155,9 @@ class CurationReport:
         return self.solved / self.prompts if self.prompts else 0.0
 
     def tokens_per_kept(self) -> float:
-        """Tokens (prompt + completion) spent per example kept."""
-        return (self.prompt_tokens + self.completion_tokens) / self.solved if self.solved else float("inf")
+        """Tokens (prompt + completion) spent per example the first method kept."""
+        kept = next(iter(self.kept.values()), 0)
+        return (self.prompt_tokens + self.completion_tokens) / kept if kept else float("inf")
 
     def family_rates(self) -> dict[str, float]:
         """Per-sample pass rate by constraint family (a prompt with two families counts for both)."""
@@ -144,6 +167,7 @@ class CurationReport:
         lines = [f"best-of-{self.k} on {self.prompts} constrained instructions ({self.samples} samples)",
                  f"  single-sample pass rate: {self.pass_rate:.3f}",
                  f"  instructions with at least one passing answer: {self.solved}/{self.prompts} ({self.solved_share:.3f})",
+                 "  examples kept: " + ", ".join(f"{m} {n}" for m, n in self.kept.items()),
                  f"  tokens per kept example: {self.tokens_per_kept():,.0f}",
                  *([f"  kept answers repaired by a program: {self.repaired}"] if self.repaired else []),
                  "  pass rate by family: " + ", ".join(f"{k} {v:.2f}" for k, v in self.family_rates().items())]
@@ -155,16 +179,39 @@ class CurationReport:
                 "tokens_per_kept": self.tokens_per_kept(), "family_rates": self.family_rates()}
 
 
-def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
-              batch_size: int = 64, limit: int | None = None, progress: bool = True, system: str | None = None,
-              repair_answers: bool = False) -> tuple[list[InstructionRecord], CurationReport]:
-    """Sample k answers per prompt (k copies side by side in a batch), keep the first that passes `verify`.
+METHODS = ("random", "best", "repair", "best+repair")
 
-    Stops once `limit` examples are kept. Returns the kept records (instruction = the constrained
-    prompt) and a report of pass rates and token cost. `system` is a system message shown to the
-    teacher only: the kept record holds the user's words alone, so the student learns to behave as
-    if it had been told (context distillation). With `repair_answers`, a prompt with no passing
-    answer keeps the first finished answer that `repair` fixes and `verify` then accepts.
+
+def select(prompt: EvalPrompt, answers: Sequence, method: str, rng: random.Random) -> tuple[str | None, bool]:
+    """(the answer `method` keeps from these samples, or None; whether a program edited it)."""
+    texts = [a.text.strip() for a in answers]
+    if method == "random":
+        fine = [t for t, a in zip(texts, answers, strict=True) if a.finish_reason != "length" and not first_broken_output_rule(t, prompt.prompt)]
+        return (rng.choice(fine) if fine else None), False
+    if method not in METHODS:
+        raise ValueError(f"unknown curation method {method!r}; known: {', '.join(METHODS)}")
+    pool = list(zip(texts, answers, strict=True))[: 1 if method == "repair" else len(texts)]
+    passing = [t for t, a in pool if verify(prompt, t, a.finish_reason) is None]
+    if passing:
+        return passing[0], False
+    if method in ("repair", "best+repair"):
+        for text, answer in pool:
+            fixed = repair(prompt, text) if answer.finish_reason != "length" else None
+            if fixed and verify(prompt, fixed) is None:
+                return fixed, True
+    return None, False
+
+
+def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
+           methods: Sequence[str] = ("best+repair",), batch_size: int = 64, limit: int | None = None,
+           progress: bool = True, system: str | None = None) -> tuple[dict[str, list[InstructionRecord]], CurationReport]:
+    """Sample k answers per prompt (k copies side by side in a batch) and let each method keep at most one.
+
+    Stops once every method has kept `limit` examples (or the prompts run out). Returns the kept
+    records of each method (instruction = the constrained prompt) and one report of pass rates
+    and token cost over everything sampled. `system` is a system message shown to the teacher only:
+    the kept record holds the user's words alone, so the student learns to behave as if it had
+    been told (context distillation).
     """
     from tqdm.auto import tqdm
 
@@ -172,8 +219,10 @@ def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampl
         raise ValueError(f"k must be at least 1, got {k}")
     sampling = sampling or Sampling(max_new_tokens=64, temperature=0.8, top_k=50)
     per_batch = max(1, batch_size // k)
-    report, kept = CurationReport(0, k), []
-    bar = tqdm(total=limit or len(prompts), desc=f"best-of-{k}", unit="example", disable=not progress)
+    report = CurationReport(0, k)
+    kept: dict[str, list[InstructionRecord]] = {m: [] for m in methods}
+    target = limit or len(prompts)
+    bar = tqdm(total=target, desc=f"{k} samples each", unit="example", disable=not progress)
     for start in range(0, len(prompts), per_batch):
         chunk = list(prompts[start:start + per_batch])
         head = [{"role": "system", "content": system}] if system else []
@@ -184,30 +233,33 @@ def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampl
         report.completion_tokens += teacher.usage.completion_tokens - before[1]
         for i, prompt in enumerate(chunk):
             answers = outs[i * k:(i + 1) * k]
-            reasons = [verify(prompt, a.text.strip(), a.finish_reason) for a in answers]
-            report.prompts += 1
-            report.samples += k
-            report.passing_samples += reasons.count(None)
-            for c in prompt.checks:
-                counts = report.by_family.setdefault(c["kind"], [0, 0])
-                counts[0] += sum(check(a.text.strip(), c) for a in answers)
-                counts[1] += k
-            for reason in reasons:
-                if reason:
-                    report.rejections[reason] = report.rejections.get(reason, 0) + 1
-            best = answers[reasons.index(None)].text.strip() if None in reasons else None
-            if best is None and repair_answers:
-                best = next((fixed for a in answers if a.finish_reason != "length"
-                             for fixed in [repair(prompt, a.text.strip())] if fixed and verify(prompt, fixed) is None), None)
-                report.repaired += best is not None
-            if best is not None:
-                report.solved += 1
-                kept.append(InstructionRecord(prompt.prompt, "", best, {
-                    "source": "curated", "checks": prompt.checks, "k": k, "passing": reasons.count(None),
-                    "repaired": None not in reasons, "prompt_id": prompt.id, "output_truncated": False}))
-                bar.update(1)
-            if limit and len(kept) >= limit:
+            report.count(prompt, answers)
+            for method in methods:
+                if limit and len(kept[method]) >= limit:
+                    continue
+                text, edited = select(prompt, answers, method, random.Random(f"{sampling.seed}-{prompt.id}"))
+                if text is None:
+                    continue
+                kept[method].append(InstructionRecord(prompt.prompt, "", text, {
+                    "source": "curated", "method": method, "checks": prompt.checks, "k": k,
+                    "passing": sum(verify(prompt, a.text.strip(), a.finish_reason) is None for a in answers),
+                    "repaired": edited, "prompt_id": prompt.id, "output_truncated": False}))
+                report.kept[method] = report.kept.get(method, 0) + 1
+                report.edited[method] = report.edited.get(method, 0) + edited
+                report.repaired += edited and method == methods[0]
+            bar.n = min(target, min(len(v) for v in kept.values()))
+            bar.refresh()
+            if limit and all(len(v) >= limit for v in kept.values()):
                 bar.close()
                 return kept, report
     bar.close()
     return kept, report
+
+
+def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
+              batch_size: int = 64, limit: int | None = None, progress: bool = True, system: str | None = None,
+              repair_answers: bool = False) -> tuple[list[InstructionRecord], CurationReport]:
+    """Best-of-k: keep the first of k samples that `verify` accepts (with `repair_answers`, else a repaired one)."""
+    method = "best+repair" if repair_answers else "best"
+    kept, report = curate(teacher, prompts, k, sampling, (method,), batch_size, limit, progress, system)
+    return kept[method], report

@@ -61,6 +61,15 @@ CHECKS: dict[str, Callable[[str, dict], bool]] = {
     "title": lambda r, a: re.search(r"<<[^<>\n]+>>", r) is not None,
     "no_commas": lambda r, a: "," not in r,
     "quoted": lambda r, a: len(r.strip()) > 1 and r.strip()[0] == '"' and r.strip()[-1] == '"',
+    # Kinds from IFEval that no training phrasing, curation or repair touches: held out as whole kinds
+    # (constraints.UNSEEN_KINDS), so a student's score on them shows whether it learned to follow
+    # instructions or only the formats it was trained on.
+    "postscript": lambda r, a: re.search(r"^\s*P\.\s?S\.", r, re.MULTILINE) is not None,
+    "separator": lambda r, a: len([p for p in r.split("******") if p.strip()]) == 2,
+    "sections": lambda r, a: len(re.findall(r"^\W*SECTION\s+\d+", r, re.MULTILINE)) == a["n"],
+    "capital_words": lambda r, a: len(re.findall(r"\b[A-Z]{2,}\b", r)) >= a["n"],
+    "placeholders": lambda r, a: len(re.findall(r"\[[^\[\]\n]+\]", r)) >= a["n"],
+    "highlights": lambda r, a: len(re.findall(r"(?<!\*)\*[^*\n]+\*(?!\*)", r)) >= a["n"],
 }
 
 
@@ -83,7 +92,8 @@ def check(response: str, spec: dict, loose: bool = False) -> bool:
 CHECK_ARGUMENTS: dict[str, dict[str, type]] = {
     "max_words": {"n": int}, "min_words": {"n": int}, "max_sentences": {"n": int}, "bullets": {"n": int},
     "numbered": {"n": int}, "paragraphs": {"n": int}, "keywords": {"words": list}, "forbidden": {"words": list},
-    "ends_with": {"phrase": str}, "starts_with": {"phrase": str},
+    "ends_with": {"phrase": str}, "starts_with": {"phrase": str}, "sections": {"n": int}, "capital_words": {"n": int},
+    "placeholders": {"n": int}, "highlights": {"n": int},
 }
 
 

@@ -1,75 +1,105 @@
-"""The experiment of lessons 04-05: does curation make the student better than the model it learned from?
+"""The experiment of lessons 04-05: what, if anything, makes a student better than the model it learned from?
 
-Three models answer the same held-out prompts:
-- the base model (chat template);
-- a plain Alpaca-style student, fine-tuned on generated data that passed the quality filters;
-- a curated student, fine-tuned on best-of-k answers that a verifier accepted; same number of
-  examples, same steps, same template as the plain student.
-Each gets pass rates with 95% bootstrap intervals, and each pair a paired bootstrap of the difference.
+The same held-out prompts are answered by the base model and by students that differ only in
+their training data (same number of examples, same steps, same template):
+
+- a plain Alpaca-style student, on generated data that passed the quality filters;
+- a random-of-k student: k samples per instruction, one kept at random (the control);
+- a best-of-k student: the verifier keeps a passing sample, nothing is edited;
+- a repair-only student: one sample, edited by a program when it misses a form-only check;
+- a best-of-k + repair student: the verifier first, the repair when no sample passes.
+
+The curated students' data come from the same k samples (`curation.curate`). Every model gets pass
+rates with 95% bootstrap intervals, every pair a paired bootstrap of the difference, on all prompts
+and separately on the kinds training used (seen) and the kinds held out whole (unseen).
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .evaluation import EvalReport, PairedDifference, paired_bootstrap
 
+#: condition -> the student's name in tables ("plain" is generated data; the others are curation methods)
+CONDITIONS = {"plain": "plain student", "random": "random-of-k student", "best": "best-of-k student",
+              "repair": "repair-only student", "best+repair": "best-of-k + repair student"}
+
 
 @dataclass(frozen=True)
 class ExperimentSettings:
-    """Sizes and levers of the experiment (the closing notes of issue 13 record which were tried)."""
+    """Sizes and levers of the experiment (benchmarks/RESULTS.md records which were tried, and on which split)."""
 
     n_examples: int = 64  # training examples for each student
     k: int = 4  # answers sampled per constrained instruction
     temperature: float = 0.8  # for the k samples (top-k 50)
     curation_max_new_tokens: int = 64  # an answer still unfinished here is rejected
     two_constraint_share: float = 0.3
-    families: tuple[str, ...] | None = None  # constraint families for training (None: all 16)
-    eval_generated: int = 96  # held-out seed tasks x held-out phrasings ...
-    eval_handwritten: int | None = None  # ... plus the hand-written prompts (None: all 64)
+    families: tuple[str, ...] | None = None  # constraint families for training (None: all 16 seen kinds)
+    method: str = "best+repair"  # the course's curation method (curation.METHODS), chosen on dev
+    conditions: tuple[str, ...] = ("plain", "best+repair")  # students to train (keys of CONDITIONS)
+    pool: int = 6  # instructions sampled at most, per training example wanted
+    eval_split: str = "test"  # "dev" while choosing; "test" once, for a chosen configuration
+    eval_generated: int = 96  # the split's seed tasks x its phrasings, seen kinds ...
+    eval_unseen: int = 48  # ... then prompts with a kind held out whole ...
+    eval_handwritten: int | None = None  # ... and, on dev only, the hand-written prompts (None: all 64)
     eval_max_new_tokens: int = 96
     template: str = "chat"
     steps: int = 48
     lora_r: int = 8
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     learning_rate: float = 1e-3  # for LoRA students (48 steps: 3e-4 moved the curated student too little, issue 13's
-    # attempts H-J); a full fine-tune keeps Alpaca's 2e-5
-    repair: bool = True  # also keep answers a program repaired to pass (form-only checks), then verified
-    rounds: int = 1  # 2: one round of expert iteration (the curated student becomes the teacher)
-    seed: int = 0
+    # attempts H-J, scored on what is now the dev split); a full fine-tune keeps Alpaca's 2e-5
+    rounds: int = 1  # 2: one round of expert iteration (the method's student becomes the teacher)
+    seed: int = 0  # data, sampling and training
 
 
 def settings_for_profile(profile, **changes) -> ExperimentSettings:
     """The experiment's sizes for a profile (quick: a few of everything, for tests)."""
-    base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_handwritten=6, steps=3,
+    base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_unseen=4, eval_handwritten=6, steps=3,
                                         curation_max_new_tokens=40, eval_max_new_tokens=40),
-            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, steps=250, lora_r=16)
+            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, eval_unseen=200, steps=250, lora_r=16)
             }.get(profile.name, ExperimentSettings())
     return replace(base, **changes)
 
 
+def eval_prompts(settings: ExperimentSettings, split: str | None = None):
+    """The held-out prompts the settings score: `split` (default: the settings' own) at the settings' sizes."""
+    from .constraints import held_out_prompts
+
+    return held_out_prompts(settings.eval_generated, settings.seed, settings.eval_handwritten,
+                            split or settings.eval_split, settings.eval_unseen)
+
+
 @dataclass
 class ExperimentResult:
-    """Reports of the three models, the paired differences, and what curation cost."""
+    """Reports of every model on every split, the paired differences, and what curation cost."""
 
     settings: dict
-    reports: dict[str, EvalReport]
-    differences: dict[str, PairedDifference]
+    reports: dict[str, dict[str, EvalReport]]  # split -> model -> report
+    differences: dict[str, dict[str, dict[str, PairedDifference]]]  # split -> subset (all/seen/unseen) -> pair -> diff
     curation: list[dict] = field(default_factory=list)  # one CurationReport.to_dict() per round
     training: dict[str, dict] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def table(self) -> str:
-        """A Markdown table: each model's pass rates with intervals, then the paired differences."""
-        return results_table(self.reports, self.differences)
+    def table(self, split: str | None = None) -> str:
+        """Markdown tables of one split (default: the settings' own): all prompts, then seen and unseen kinds."""
+        split = split or self.settings["eval_split"]
+        out = [f"Split: {split}", "", results_table(self.reports[split], self.differences[split]["all"])]
+        for subset in ("seen", "unseen"):
+            if self.differences[split].get(subset):
+                out += ["", f"{subset} kinds only:", "", differences_table(self.differences[split][subset])]
+        return "\n".join(out)
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
-        return {"settings": self.settings, "models": {k: v.to_dict() for k, v in self.reports.items()},
-                "differences": {k: asdict(v) | {"verdict": v.verdict()} for k, v in self.differences.items()},
+        return {"settings": self.settings,
+                "models": {s: {k: v.to_dict() for k, v in r.items()} for s, r in self.reports.items()},
+                "differences": {s: {sub: {k: asdict(v) | {"verdict": v.verdict()} for k, v in d.items()}
+                                    for sub, d in by.items()} for s, by in self.differences.items()},
                 "curation": self.curation, "training": self.training, "seconds": self.seconds}
 
 
@@ -82,10 +112,16 @@ def results_table(reports: dict[str, EvalReport], differences: dict[str, PairedD
         cell = [f"{ci[key][0]:.3f} [{ci[key][1]:.3f}, {ci[key][2]:.3f}]" for key in ("prompt_strict", "prompt_loose",
                                                                                      "check_strict")]
         rows.append(f"| {name} | {len(r.responses)} | " + " | ".join(cell) + f" | {r.lengths['mean_words']:.0f} |")
-    rows += ["", "| comparison (prompt strict) | difference [95% paired CI] | gained | lost | verdict |",
-             "|---|---|---|---|---|"]
+    return "\n".join(rows + ["", differences_table(differences)])
+
+
+def differences_table(differences: dict[str, PairedDifference]) -> str:
+    """Markdown: each paired difference (prompt strict) with its interval, prompts gained and lost, and verdict."""
+    rows = ["| comparison (prompt strict) | n | difference [95% paired CI] | gained | lost | verdict |",
+            "|---|---|---|---|---|---|"]
     for name, d in differences.items():
-        rows.append(f"| {name} | {d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}] | {d.gained} | {d.lost} | {d.verdict()} |")
+        rows.append(f"| {name} | {d.n} | {d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}] | {d.gained} | {d.lost} | "
+                    f"{d.verdict()} |")
     return "\n".join(rows)
 
 
@@ -123,23 +159,63 @@ def contradictions(text: str, differences: dict[str, PairedDifference]) -> list[
     return problems
 
 
-def compare_all(reports: dict[str, EvalReport], pairs: list[tuple[str, str]]) -> dict[str, PairedDifference]:
-    """Paired bootstrap, prompt-level strict, for each (A, B) pair: 'B vs A'."""
-    return {f"{b} vs {a}": paired_bootstrap(reports[a].passes(), reports[b].passes()) for a, b in pairs}
+def compare_all(reports: dict[str, EvalReport], pairs: list[tuple[str, str]],
+                keep: list[bool] | None = None) -> dict[str, PairedDifference]:
+    """Paired bootstrap, prompt-level strict, for each (A, B) pair: 'B vs A' (on the prompts `keep` marks, if given)."""
+    def passes(name: str) -> list[bool]:
+        flags = reports[name].passes()
+        return flags if keep is None else [f for f, k in zip(flags, keep, strict=True) if k]
+
+    return {f"{b} vs {a}": paired_bootstrap(passes(a), passes(b)) for a, b in pairs}
+
+
+def compare_by_kind(reports: dict[str, EvalReport], pairs: list[tuple[str, str]], prompts) -> dict[str, dict]:
+    """`compare_all` on all prompts, on those with only seen kinds, and on those with a kind held out whole."""
+    from .constraints import is_unseen
+
+    unseen = [is_unseen(p) for p in prompts]
+    out = {"all": compare_all(reports, pairs), "seen": compare_all(reports, pairs, [not u for u in unseen])}
+    if any(unseen):
+        out["unseen"] = compare_all(reports, pairs, unseen)
+    return out
+
+
+def training_pool(settings: ExperimentSettings, seed: int):
+    """The constrained training instructions curation samples from (seen kinds, train split)."""
+    from .constraints import TRAIN, constrained_prompts
+
+    return constrained_prompts(settings.n_examples * settings.pool, TRAIN, seed, kinds=settings.families,
+                               two_share=settings.two_constraint_share)
+
+
+def curation_sampling(settings: ExperimentSettings, seed: int):
+    """How the k samples are drawn: top-k 50 at the settings' temperature (no sort of 49k logits per step)."""
+    from .teachers import Sampling
+
+    return Sampling(max_new_tokens=settings.curation_max_new_tokens, temperature=settings.temperature,
+                    top_p=1.0, top_k=50, seed=seed)
+
+
+def curated_sets(teacher, settings: ExperimentSettings, methods, seed: int = 0, progress: bool = True):
+    """Each method's kept examples from the same k samples per instruction, and the curation report."""
+    from .curation import curate
+
+    return curate(teacher, training_pool(settings, seed), settings.k, curation_sampling(settings, seed), tuple(methods),
+                  limit=settings.n_examples, progress=progress)
 
 
 def curated_data(teacher, settings: ExperimentSettings, seed: int = 0, progress: bool = True):
-    """Best-of-k answers to constrained training instructions until `n_examples` are kept."""
-    from .constraints import TRAIN, constrained_prompts
-    from .curation import best_of_k
-    from .teachers import Sampling
+    """The settings' method's examples (until `n_examples` are kept) and the curation report."""
+    kept, report = curated_sets(teacher, settings, [settings.method], seed, progress)
+    return kept[settings.method], report
 
-    prompts = constrained_prompts(settings.n_examples * 4, TRAIN, seed, kinds=settings.families,
-                                  two_share=settings.two_constraint_share)
-    sampling = Sampling(max_new_tokens=settings.curation_max_new_tokens, temperature=settings.temperature,
-                        top_p=1.0, top_k=50, seed=seed)  # top-k, not top-p: no sort of 49k logits per step
-    return best_of_k(teacher, prompts, settings.k, sampling, limit=settings.n_examples, progress=progress,
-                     repair_answers=settings.repair)
+
+def plain_data(path, n: int, seed: int = 0) -> list:
+    """n generated records for the plain student: the first n, or (seed > 0) n drawn by the seed."""
+    from .data import load_records
+
+    records = list(load_records(path))
+    return records[:n] if seed == 0 else random.Random(seed).sample(records, min(n, len(records)))
 
 
 def curation_teacher(profile, student_model=None, tokenizer=None):
@@ -164,12 +240,14 @@ def finetune_config(profile, settings: ExperimentSettings):
 
 
 def train_student(records, out_dir: Path, profile, settings: ExperimentSettings, progress: bool = True):
-    """Fine-tune the profile's student; returns (merged model ready to answer, tokenizer, TrainResult)."""
+    """Fine-tune the profile's student: (merged model ready to answer, tokenizer, what the training did)."""
     from .finetune import train
 
     model, tokenizer, result = train(records, out_dir, finetune_config(profile, settings), student=profile.student,
                                      progress=progress)
-    return for_answering(model), tokenizer, result
+    row = {"examples": result.train_examples, "steps": result.steps, "seconds": result.seconds,
+           "eval_loss_before": result.eval_loss_before, "eval_loss_after": result.eval_loss_after}
+    return for_answering(model), tokenizer, row
 
 
 def for_answering(model):
@@ -183,84 +261,107 @@ def for_answering(model):
 
 
 def run_experiment(profile=None, settings: ExperimentSettings | None = None, out_dir: str | Path | None = None,
-                   plain_data: str | Path | None = None, progress: bool = True) -> ExperimentResult:
-    """Curate, train both students, evaluate all three models on the held-out prompts, compare them.
+                   plain_data_path: str | Path | None = None, progress: bool = True,
+                   splits: tuple[str, ...] | None = None, prompt_sets: dict | None = None) -> ExperimentResult:
+    """Curate, train one student per condition, evaluate every model on each split's prompts, compare them.
 
-    `plain_data` is the generated (Alpaca-style) data for the plain student; by default the
-    workspace's. With `settings.rounds` > 1, each further round is one step of expert iteration.
+    `plain_data_path` is the generated (Alpaca-style) data for the plain student; by default the
+    workspace's. `splits` are the evaluation splits (default: the settings' own), or `prompt_sets` gives each
+    split's prompts outright (a benchmark scores more than a lesson can afford). Every student
+    gets the same number of examples: the fewest that any condition's method kept. With
+    `settings.rounds` > 1, each further round is one step of expert iteration on the settings' method.
     """
     import gc
 
-    from .constraints import held_out_prompts
-    from .data import load_records
-    from .evaluation import evaluate_model
     from .profiles import get_profile
     from .teachers import LocalTeacher
     from .workspace import generated_data, workspace_dir
 
     profile = profile or get_profile()
     settings = settings or settings_for_profile(profile)
+    unknown = [c for c in settings.conditions if c not in CONDITIONS]
+    if unknown:
+        raise ValueError(f"unknown condition {unknown[0]!r}; known: {', '.join(CONDITIONS)}")
     out_dir = Path(out_dir) if out_dir else workspace_dir() / "experiment"
     out_dir.mkdir(parents=True, exist_ok=True)
-    prompts = held_out_prompts(settings.eval_generated, settings.seed, settings.eval_handwritten)
-    seconds, reports, training, curation = {}, {}, {}, []
+    splits = tuple(prompt_sets) if prompt_sets else splits or (settings.eval_split,)
+    prompts = prompt_sets or {split: eval_prompts(settings, split) for split in splits}
+    seconds, reports, training, curation = {}, {s: {} for s in splits}, {}, []
 
     started = time.perf_counter()
     base = LocalTeacher.load(profile.student)  # the student before any training, in the generation precision
-    reports["base"] = evaluate_model(base.model, base.tokenizer, prompts, "chat", "base (chat template)",
-                                     settings.eval_max_new_tokens)
+    for split in splits:
+        reports[split]["base"] = answer_all(base.model, base.tokenizer, prompts[split], "chat", "base", settings)
     seconds["evaluate base"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    teacher = curation_teacher(profile, base.model, base.tokenizer)
-    records, report = curated_data(teacher, settings, settings.seed, progress)
-    curation.append(report.to_dict())
+    methods = [c for c in settings.conditions if c != "plain"]
+    if settings.rounds > 1 and settings.method not in methods:
+        methods.append(settings.method)
+    kept: dict[str, list] = {}
+    if methods:
+        teacher = curation_teacher(profile, base.model, base.tokenizer)
+        kept, report = curated_sets(teacher, settings, methods, settings.seed, progress)
+        curation.append(report.to_dict())
+        del teacher
     seconds["curate"] = time.perf_counter() - started
-    if len(records) < 2:
+    del base
+    gc.collect()
+    n = min([len(v) for v in kept.values()] + [settings.n_examples])
+    if n < 2:
         from .data import DataError
 
-        raise DataError(None, None, None, f"best-of-{settings.k} kept only {len(records)} examples; "
+        raise DataError(None, None, None, f"curation kept only {n} examples for one of {', '.join(methods)}; "
                                           "raise --k or --examples")
-    del teacher, base
-    gc.collect()
-
-    plain_records = list(load_records(plain_data or generated_data(profile, settings.n_examples)))[: len(records)]
-    model = None
-    for name, data in (("plain student", plain_records), ("curated student", records)):
+    data = {m: kept[m][:n] for m in methods}
+    if "plain" in settings.conditions:
+        data["plain"] = plain_data(plain_data_path or generated_data(profile, settings.n_examples), n, settings.seed)
+    model = tok = None
+    for condition in settings.conditions:
         del model
         gc.collect()
         started = time.perf_counter()
-        model, tok, reports[name], training[name] = train_and_evaluate(name, data, out_dir, profile, settings, prompts,
-                                                                       progress)
+        name = CONDITIONS[condition]
+        model, tok, row = train_student(data[condition], out_dir / condition.replace("+", "_"), profile, settings,
+                                        progress)
+        for split in splits:
+            reports[split][name] = answer_all(model, tok, prompts[split], settings.template, name, settings)
+        training[name] = row
         seconds[f"train and evaluate {name}"] = time.perf_counter() - started
+    if settings.rounds > 1 and settings.conditions[-1] != settings.method:
+        model, tok, _ = train_student(data[settings.method], out_dir / "round_1", profile, settings, progress)
+    last = CONDITIONS[settings.method]
     for round_ in range(2, settings.rounds + 1):  # expert iteration: the last student is the next teacher
         started = time.perf_counter()
-        teacher = LocalTeacher(model, tok, name=f"curated student, round {round_ - 1}")
+        teacher = LocalTeacher(model, tok, name=f"{last}, round {round_ - 1}")
         records, report = curated_data(teacher, settings, settings.seed + round_, progress)
         curation.append(report.to_dict())
         del teacher, model
         gc.collect()
         name = f"round {round_} student"
-        model, tok, reports[name], training[name] = train_and_evaluate(name, records, out_dir, profile, settings,
-                                                                       prompts, progress)
+        model, tok, training[name] = train_student(records, out_dir / f"round_{round_}", profile, settings, progress)
+        for split in splits:
+            reports[split][name] = answer_all(model, tok, prompts[split], settings.template, name, settings)
         seconds[f"round {round_}"] = time.perf_counter() - started
+        last = name
     del model
-    names = list(reports)
-    pairs = [("base", "plain student"), ("base", "curated student"), ("plain student", "curated student")]
-    pairs += [("curated student", n) for n in names if n.startswith("round")]
-    result = ExperimentResult(asdict(settings), reports, compare_all(reports, pairs), curation, training, seconds)
+    names = list(reports[splits[0]])
+    pairs = [("base", name) for name in names[1:]]
+    if "random" in settings.conditions:
+        pairs += [(CONDITIONS["random"], CONDITIONS[c]) for c in settings.conditions if c not in ("plain", "random")]
+    if "plain" in settings.conditions:
+        pairs += [(CONDITIONS["plain"], CONDITIONS[c]) for c in settings.conditions if c != "plain"]
+    pairs += [(CONDITIONS[settings.method] if r == 2 else f"round {r - 1} student", f"round {r} student")
+              for r in range(2, settings.rounds + 1)]
+    differences = {split: compare_by_kind(reports[split], pairs, prompts[split]) for split in splits}
+    result = ExperimentResult(asdict(settings), reports, differences, curation, training, seconds)
     (out_dir / "experiment.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
     return result
 
 
-def train_and_evaluate(name: str, records, out_dir: Path, profile, settings: ExperimentSettings, prompts,
-                       progress: bool = True):
-    """Train one student and answer the prompts: (model, tokenizer, EvalReport, what the training did)."""
+def answer_all(model, tokenizer, prompts, template: str, name: str, settings: ExperimentSettings) -> EvalReport:
+    """One model's answers to the prompts (greedy), scored."""
     from .evaluation import evaluate_model
 
-    model, tokenizer, result = train_student(records, out_dir / name.replace(" ", "_"), profile, settings, progress)
-    report = evaluate_model(model, tokenizer, prompts, settings.template, f"{name} ({settings.template} template)",
-                            settings.eval_max_new_tokens)
-    row = {"examples": result.train_examples, "steps": result.steps, "seconds": result.seconds,
-           "eval_loss_before": result.eval_loss_before, "eval_loss_after": result.eval_loss_after}
-    return model, tokenizer, report, row
+    return evaluate_model(model, tokenizer, prompts, template, f"{name} ({template} template)",
+                          settings.eval_max_new_tokens)

@@ -116,6 +116,8 @@ def choose_dtype(device: str, capability: tuple[int, int] | None = None) -> str:
     return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
 
 
+#: Set to "float32" to take the float32 path on a CPU with native bf16 (how benchmarks measure both paths).
+CPU_PRECISION_ENV = "ALPACA_COURSE_CPU_PRECISION"
 #: CPU flags (Linux /proc/cpuinfo names) of native bfloat16 arithmetic; without them bf16 is emulated, and slow.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -143,6 +145,8 @@ def generation_dtype(device: str, flags: set[str] | None = None,
     """
     if device == "cuda":
         return choose_dtype(device, capability)
+    if os.environ.get(CPU_PRECISION_ENV, "auto") == "float32":  # the path of CPUs without bf16, on any CPU
+        return "float32"
     flags = cpu_flags() if flags is None else flags
     return "bfloat16" if any(f in flags for f in BF16_CPU_FLAGS) else "float32"
 

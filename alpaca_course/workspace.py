@@ -40,28 +40,29 @@ def generated_data(profile, minimum: int | None = None, teacher=None) -> Path:
 
 def adapter(profile, data: Path | None = None) -> Path:
     """workspace/adapter: the plain student, trained on the generated data if it is not there yet."""
-    from .data import read_jsonl
-    from .experiment import finetune_config, settings_for_profile
+    from .experiment import finetune_config, plain_data, settings_for_profile
     from .finetune import train
 
     folder = workspace_dir() / "adapter"
     if not (folder / "train_result.json").exists():
         print("no plain student in the workspace yet; training one (lesson 04 explains every step)")
         settings = settings_for_profile(profile)
-        records = list(read_jsonl(data or generated_data(profile, settings.n_examples)))[: settings.n_examples]
+        records = plain_data(data or generated_data(profile, settings.n_examples), settings.n_examples)
         train(records, folder, finetune_config(profile, settings), student=profile.student)
     return folder
 
 
-def curated_adapter(profile) -> Path:
-    """workspace/curated: the curated student (best-of-k answers a verifier accepted), made if it is not there yet."""
+def curated_adapter(profile, method: str | None = None) -> Path:
+    """workspace/curated (or curated-METHOD for another curation method than the course's): a curated student,
+    made if it is not there yet."""
     from .experiment import curated_data, curation_teacher, finetune_config, settings_for_profile
     from .finetune import load_student, train
 
-    folder = workspace_dir() / "curated"
+    settings = settings_for_profile(profile, **({"method": method} if method else {}))
+    folder = workspace_dir() / ("curated" if method in (None, settings_for_profile(profile).method)
+                                else f"curated-{settings.method.replace('+', '_')}")
     if not (folder / "train_result.json").exists():
-        print("no curated student in the workspace yet; curating and training one (lesson 04 explains every step)")
-        settings = settings_for_profile(profile)
+        print(f"no {settings.method} student in the workspace yet; curating and training one (lesson 04 explains)")
         config = finetune_config(profile, settings)
         model, tokenizer = load_student(profile.student, config)
         records, _ = curated_data(curation_teacher(profile, model, tokenizer), settings, settings.seed)

@@ -7,13 +7,18 @@ import random
 import pytest
 
 from alpaca_course.constraints import (
-    EVAL,
+    DEV,
     FAMILIES,
+    SEEN_KINDS,
+    SPLITS,
+    TEST,
     TRAIN,
+    UNSEEN_KINDS,
     base_instructions,
     constrained_prompts,
     draw_check,
     held_out_prompts,
+    is_unseen,
     phrasing_fragments,
 )
 from alpaca_course.curation import REPAIRS, best_of_k, repair, sentences, verify
@@ -93,38 +98,75 @@ def test_training_never_appends_an_end_token_to_a_cut_off_output(teacher):
 # --- constrained instructions -----------------------------------------------------------------------------
 
 
-def test_every_family_is_a_check_with_three_phrasings_on_each_side():
+def test_every_family_is_a_check_with_its_own_phrasings_in_each_split():
     assert set(FAMILIES) <= set(CHECKS)
     for family in FAMILIES.values():
-        assert len(set(family.train)) >= 3 and len(set(family.eval)) >= 3, family.kind
-        assert not set(family.train) & set(family.eval), family.kind
-        assert not set(family.train_values) & set(family.eval_values), family.kind
+        present = [split for split in SPLITS if family.phrasings(split)]
+        assert present, family.kind
+        for split in present:
+            assert len(set(family.phrasings(split))) >= 3, (family.kind, split)
+        for i, a in enumerate(SPLITS):
+            for b in SPLITS[i + 1:]:
+                assert not set(family.phrasings(a)) & set(family.phrasings(b)), (family.kind, a, b)
+                assert not set(family.values(a)) & set(family.values(b)), (family.kind, a, b)
+        if family.train_values:
+            assert family.dev_values and family.test_values, family.kind
 
 
-def test_training_phrasings_never_appear_in_an_evaluation_prompt():
-    evaluation = [p.prompt.lower() for p in held_out_prompts(400)]  # generated held-out + hand-written
-    for family in FAMILIES.values():
-        for phrasing in family.train:
-            for fragment in phrasing_fragments(phrasing):
-                leaks = [p for p in evaluation if fragment in p]
-                assert not leaks, f"training phrasing {fragment!r} appears in {leaks[0]!r}"
+def _split_material():
+    """Every prompt each split can produce: training pools of several seeds; dev and test as the benchmark draws them."""
+    return {TRAIN: [p for seed in range(3) for p in constrained_prompts(400, TRAIN, seed)],
+            DEV: held_out_prompts(256, 0, None, DEV, 96) + held_out_prompts(64, 1, 0, DEV, 32),
+            TEST: held_out_prompts(256, 0, None, TEST, 96) + held_out_prompts(64, 1, 0, TEST, 32)}
 
 
-def test_base_instructions_of_training_and_evaluation_are_disjoint():
-    train, held = dict(base_instructions(TRAIN)), dict(base_instructions(EVAL))
-    assert len(train) >= 30 and len(held) >= 30
-    assert not set(train) & set(held) and not set(train.values()) & set(held.values())
-    used_in_training = {p.prompt for p in constrained_prompts(400, TRAIN)}
-    for p in held_out_prompts(200, handwritten=0):
-        assert not any(p.prompt.startswith(instruction) for instruction in train.values())
-        assert p.prompt not in used_in_training
+def test_train_dev_and_test_are_disjoint_on_every_axis():
+    material = _split_material()
+    assert len(held_out_prompts(256, 0, None, TEST, 96)) >= 300  # the benchmark's test split
+    tasks = {split: dict(base_instructions(split)) for split in SPLITS}
+    assert min(len(t) for t in tasks.values()) >= 20
+    texts = {split: [p.prompt.lower() for p in prompts] for split, prompts in material.items()}
+    for a in SPLITS:
+        for b in SPLITS:
+            if a == b:
+                continue
+            # seed tasks: no split's prompt starts with another split's task
+            assert not set(tasks[a]) & set(tasks[b])
+            for p in material[b]:
+                if p.id.startswith(b):  # generated (hand-written prompts are dev's and have no seed task)
+                    assert not any(p.prompt.startswith(t) for t in tasks[a].values()), (a, b, p.prompt)
+            # phrasings: the fixed pieces of one split's phrasings never appear in another split's prompts
+            for family in FAMILIES.values():
+                for phrasing in family.phrasings(a):
+                    for fragment in phrasing_fragments(phrasing):
+                        leak = next((t for t in texts[b] if fragment in t), None)
+                        assert leak is None, f"{a} phrasing {fragment!r} appears in a {b} prompt: {leak!r}"
+            # argument values: no split checks a value that another split uses
+            values_a = {str(c.get("words", c.get("phrase"))) for p in material[a] for c in p.checks
+                        if c["kind"] in ("keywords", "forbidden", "ends_with", "starts_with")}
+            values_b = {str(c.get("words", c.get("phrase"))) for p in material[b] for c in p.checks
+                        if c["kind"] in ("keywords", "forbidden", "ends_with", "starts_with")}
+            assert not values_a & values_b, (a, b, values_a & values_b)
+    # kinds held out whole: never in training, never repaired, and dev's and test's are different kinds
+    trained = {c["kind"] for p in material[TRAIN] for c in p.checks}
+    assert trained == set(SEEN_KINDS)
+    assert len(UNSEEN_KINDS[TEST]) >= 4 and len(UNSEEN_KINDS[DEV]) >= 1
+    assert not set(UNSEEN_KINDS[TEST]) & set(UNSEEN_KINDS[DEV])
+    for split in (DEV, TEST):
+        kinds = {c["kind"] for p in material[split] for c in p.checks}
+        assert set(UNSEEN_KINDS[split]) <= kinds and not kinds & set(UNSEEN_KINDS[DEV if split == TEST else TEST])
+        assert not set(UNSEEN_KINDS[split]) & (set(REPAIRS) | trained)
+        assert sum(map(is_unseen, material[split])) >= 32
 
 
-def test_held_out_set_has_at_least_200_prompts_and_every_family():
-    prompts = held_out_prompts()
-    assert len(prompts) >= 200 and len({p.id for p in prompts}) == len(prompts)
-    kinds = {c["kind"] for p in prompts for c in p.checks}
-    assert kinds == set(FAMILIES)
+def test_held_out_sets_have_distinct_ids_and_every_seen_family():
+    for split in (DEV, TEST):
+        prompts = held_out_prompts(96, 0, None, split, 48)
+        assert len({p.id for p in prompts}) == len(prompts)
+        assert {c["kind"] for p in prompts for c in p.checks} >= set(SEEN_KINDS) - ({"title"} if split == TEST else set())
+    assert len(held_out_prompts(96, 0, None, TEST, 48)) == 144  # test never has the hand-written (dev) prompts
+    with pytest.raises(ValueError, match="dev or the test split"):
+        held_out_prompts(10, split=TRAIN)
 
 
 def test_constraints_are_gradable_and_sometimes_two():
@@ -224,7 +266,8 @@ def test_best_of_k_with_repair_marks_what_a_program_edited(teacher):
     records, report = best_of_k(teacher, prompts, k=2, sampling=Sampling(max_new_tokens=48, temperature=0.9),
                                 progress=False, repair_answers=True)
     by_prompt = {p.prompt: p for p in prompts}
-    assert report.repaired == sum(r.meta["repaired"] for r in records) <= report.solved == len(records)
+    assert report.repaired == sum(r.meta["repaired"] for r in records) <= report.kept["best+repair"] == len(records)
+    assert report.solved == sum(not r.meta["repaired"] for r in records)  # solved: a sample passed unedited
     for r in records:
         assert verify(by_prompt[r.instruction], r.output) is None
         assert r.meta["repaired"] == (r.meta["passing"] == 0)
@@ -253,22 +296,30 @@ def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, 
     monkeypatch.setenv("ALPACA_COURSE_PROFILE", "quick")
     plain = write_jsonl(tmp_path / "plain.jsonl", [s for s in load_seed_tasks() if s.output][:10])
     assert main(["experiment", "--json", "--quiet", "--rounds", "2", "--out", str(tmp_path / "exp"),
-                 "--plain-data", str(plain)]) == 0
+                 "--plain-data", str(plain), "--conditions", "plain", "random", "best+repair"]) == 0
     result = json.loads(capsys.readouterr().out)
-    models = result["models"]
-    assert list(models) == ["base", "plain student", "curated student", "round 2 student"]  # one expert iteration
-    assert "round 2 student vs curated student" in result["differences"] and len(result["curation"]) == 2
+    models = result["models"]["test"]  # the settings' split; the quick profile scores 6 seen + 4 unseen prompts
+    assert list(models) == ["base", "plain student", "random-of-k student", "best-of-k + repair student",
+                            "round 2 student"]  # one expert iteration
+    differences = result["differences"]["test"]
+    assert set(differences) == {"all", "seen", "unseen"}
+    assert "round 2 student vs best-of-k + repair student" in differences["all"] and len(result["curation"]) == 2
+    assert "best-of-k + repair student vs random-of-k student" in differences["all"]
     n = {m["n"] for m in models.values()}
-    assert len(n) == 1 and n.pop() == 12  # the same held-out prompts for all three
+    assert len(n) == 1 and n.pop() == 10  # the same held-out prompts for every model
     assert len({tuple(m["prompt_ids"]) for m in models.values()}) == 1
     for m in models.values():
         low, high = m["intervals"]["prompt_strict"][1:]
         assert 0 <= low <= m["prompt_strict"] <= high <= 1
-    for d in result["differences"].values():
-        assert d["low"] <= d["difference"] <= d["high"] and d["verdict"] in ("better", "worse", "no detectable difference")
+    for subset, size in (("all", 10), ("seen", 6), ("unseen", 4)):
+        for d in differences[subset].values():
+            assert d["n"] == size
+            assert d["low"] <= d["difference"] <= d["high"] and d["verdict"] in ("better", "worse", "no detectable difference")
     train = result["training"]
-    assert train["plain student"]["steps"] == train["curated student"]["steps"] == train["round 2 student"]["steps"]
-    assert result["curation"][0]["solved"] >= 2 and train["curated student"]["examples"] >= 1
+    assert len({t["steps"] for t in train.values()}) == 1  # same steps ...
+    assert len({t["examples"] for n, t in train.items() if not n.startswith("round")}) == 1  # ... and examples
+    curation = result["curation"][0]
+    assert curation["kept"]["random"] >= 2 and curation["kept"]["best+repair"] >= 2
     assert (tmp_path / "exp" / "experiment.json").is_file()
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from alpaca_course.constraints import SEEN_KINDS
 from alpaca_course.evaluation import (
     CHECKS,
     check,
@@ -30,6 +31,12 @@ CASES = {
     "title": ({}, "<<Rain>>\nDrops fall.", "Rain\nDrops fall."),
     "no_commas": ({}, "Boil water then pour it", "Boil water, then pour it"),
     "quoted": ({}, '"Summer, because it is warm."', "Summer, because it is warm."),
+    "postscript": ({}, "Water the plants.\n\nP.S. Not too much.", "Water the plants. PS not too much."),
+    "separator": ({}, "Tea.\n******\nCoffee.", "Tea.\n******\nCoffee.\n******\nJuice."),
+    "sections": ({"n": 2}, "SECTION 1\nSoil.\n\nSECTION 2\nWater.", "Section 1: soil. SECTION 2 water."),
+    "capital_words": ({"n": 2}, "This is VERY, VERY hot.", "This is Very hot, I think."),
+    "placeholders": ({"n": 2}, "Dear [name], see you at [place].", "Dear [name], see you soon."),
+    "highlights": ({"n": 1}, "This is *the key step*.", "This is **bold** only."),
 }
 
 
@@ -66,7 +73,7 @@ def test_packaged_prompts_cover_the_kinds():
     prompts = load_eval_prompts()
     assert len(prompts) >= 60
     kinds = {c["kind"] for p in prompts for c in p.checks}
-    assert kinds == set(CHECKS)
+    assert kinds == set(SEEN_KINDS)  # hand-written prompts are dev material: no kind held out for test
 
 
 def test_scoring_and_adherence():
