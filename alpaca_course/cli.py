@@ -51,9 +51,24 @@ def expected_errors() -> tuple[type[BaseException], ...]:
             TrainedModelNotFound, OutputLocked)
 
 
+def redact(text: str) -> str:
+    """The text with secrets hidden: the API key (however it is split over lines) and credentials in URLs."""
+    import re
+
+    key = os.environ.get("ALPACA_COURSE_API_KEY", "")
+    for piece in {key, *key.splitlines(), key.strip()}:
+        if len(piece.strip()) >= 4:
+            text = text.replace(piece.strip(), "***")
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", text)
+
+
 def one_line(err: BaseException) -> str:
-    """An error's message on one line."""
-    return " ".join(str(err).split()) or type(err).__name__
+    """An error's message on one line, secrets redacted."""
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        text = f"{err.filename}: {err.strerror}"
+    else:
+        text = str(err)
+    return redact(" ".join(text.split())) or type(err).__name__
 
 
 def _quiet() -> None:
@@ -276,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet()
     try:
         return args.func(args)
-    except expected_errors() as err:
+    except (*expected_errors(), OSError) as err:  # OSError: a path the user gave cannot be read or written
         print(f"{args.command}: error: {one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

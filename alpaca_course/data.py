@@ -199,18 +199,48 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) 
         os.close(fd)
 
 
-def repair_tail(path: str | os.PathLike) -> int:
-    """Cut a torn last line (no final newline: the write was killed); return the bytes removed."""
+def records_to_extend(path: str | os.PathLike, torn_tail_is_ours: bool, change: bool = True) -> Records:
+    """Validate a file that records will be appended to, *before* anything in it is touched; return its records.
+
+    Every complete line must be a valid record (else DataError, and the file is left as it was).
+    A last line without a final newline is handled by what it is:
+    - a valid record (a hand-written file that just lacks the newline): kept, and the newline added;
+    - not a record, in a file our own run log says we wrote (`torn_tail_is_ours`): the tail of a write
+      that was killed, so it is cut;
+    - not a record otherwise: DataError, nothing cut (it may be someone's data, or the end of a JSON array).
+    With `change=False` nothing is cut or added (a check before a slow start).
+    """
     path = Path(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return 0
-    with open(path, "rb+") as fh:
-        data = fh.read()
-        if data.endswith(b"\n"):
-            return 0
-        keep = data.rfind(b"\n") + 1
-        fh.truncate(keep)
-        return len(data) - keep
+    if not path.exists():
+        return Records([])
+    if not path.is_file():
+        raise DataError(path, None, None, "is not a regular file; give --out a file path")
+    data = path.read_bytes()
+    cut = data.rfind(b"\n") + 1
+    body, tail = data[:cut], data[cut:]
+    records = []
+    for number, raw in enumerate(body.splitlines(keepends=True), start=1):
+        if raw.strip():
+            records.append(record_from_dict(parse_json_line(raw, path, number), path, number))
+    if not tail.strip():
+        return Records(records)
+    line = body.count(b"\n") + 1
+    try:
+        last = record_from_dict(parse_json_line(tail, path, line), path, line)
+    except DataError as err:
+        if not torn_tail_is_ours:
+            raise DataError(path, line, err.field, f"the last line is incomplete ({err.message}) and no run log of ours "
+                                                    "says this run wrote it; nothing was changed: fix or remove that "
+                                                    "line, or write to a new file") from None
+        if change:
+            with open(path, "rb+") as fh:  # the torn tail of our own killed write
+                fh.truncate(cut)
+        return Records(records)
+    if change:
+        with open(path, "ab") as fh:  # a valid record that only lacks its newline: keep it
+            fh.write(b"\n")
+            os.fsync(fh.fileno())
+    return Records(records + [last])
 
 
 def read_alpaca_json(path: str | os.PathLike, require_output: bool = True) -> Records:

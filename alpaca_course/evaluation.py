@@ -462,9 +462,16 @@ def scored_report(label: str, template: str, prompts: Sequence[EvalPrompt], text
 def side_by_side(prompts: Sequence[EvalPrompt], before: EvalReport, after: EvalReport, width: int = 60) -> str:
     """A plain-text table: prompt, response before, response after, and the strict verdict of each.
 
-    `prompts` may be the first few of the prompts the reports answered."""
+    `prompts` may be any of the prompts the reports answered, in any order: answers are found by prompt id."""
+    def answer(report: EvalReport, prompt: EvalPrompt) -> str:
+        ids = [q.id for q in report.prompts]
+        if prompt.id not in ids:
+            raise ValueError(f"prompt {prompt.id!r} is not among the prompts {report.label!r} answered")
+        return report.responses[ids.index(prompt.id)]
+
     rows = []
-    for p, a, b in zip(prompts, before.responses[:len(prompts)], after.responses[:len(prompts)], strict=True):
+    for p in prompts:
+        a, b = answer(before, p), answer(after, p)
         verdict_a = all(check(a, c) for c in p.checks)
         verdict_b = all(check(b, c) for c in p.checks)
         rows.append(f"* {p.prompt[:width]}\n    before [{'pass' if verdict_a else 'fail'}]: {a[:width]!r}"

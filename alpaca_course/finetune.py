@@ -187,6 +187,20 @@ def per_process_batch(batch_size: int, processes: int) -> int:
     return batch_size // processes
 
 
+def warmup_steps(config: FinetuneConfig) -> float:
+    """Warm-up for the Trainer: the configured share, or none when it would take every step.
+
+    The learning rate starts at 0 and climbs during warm-up. The Trainer rounds the share up, so a
+    run of a few steps could spend all of them warming up and leave the adapters exactly where they
+    started (LoRA's B matrices at 0). Such a run skips warm-up instead.
+    """
+    import math
+
+    if config.max_steps and config.warmup < 1 and math.ceil(config.warmup * config.max_steps) >= config.max_steps:
+        return 0
+    return config.warmup
+
+
 def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = None,
                       device: str = "cpu") -> dict[str, Any]:
     """Keyword arguments for trl.SFTConfig (a test checks each still exists); `mixed` is "bf16", "fp16" or None.
@@ -200,7 +214,7 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = 
         "per_device_train_batch_size": per_process_batch(config.batch_size, processes),
         **({"ddp_backend": "gloo"} if processes > 1 and device == "cpu" else {}),
         "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
-        "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup,
+        "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": warmup_steps(config),
         "weight_decay": config.weight_decay, "activation_checkpointing": config.activation_checkpointing,
         "logging_steps": 1, "save_strategy": "no", "report_to": "none",
         "seed": config.seed, "max_length": config.max_length, "bf16": mixed == "bf16",

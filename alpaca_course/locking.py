@@ -2,6 +2,9 @@
 
 The lock is an OS file lock (`flock`), not the file's existence, so a run killed with SIGKILL
 leaves no lock behind that could block the next run: the stale FILE.lock is simply taken over.
+A lock must follow the file, not its spelling: FILE.lock sits beside the *real* path (a symlink
+leads to the same lock), and the output file itself is locked too, which an OS lock does by
+inode, so a second writer that reaches it through a hard link is refused as well.
 """
 
 from __future__ import annotations
@@ -54,15 +57,21 @@ def check_free(out: str | os.PathLike) -> None:
 
 @contextlib.contextmanager
 def output_lock(out: str | os.PathLike) -> Iterator[Path]:
-    """Hold FILE.lock while the block runs; refuse, naming the holder's PID, when another process holds it."""
-    path = lock_path(Path(out))
+    """Hold FILE.lock and the file itself while the block runs; refuse, naming the holder's PID, when another
+    process holds either (through any path: a symlink or a hard link)."""
+    real = Path(os.path.realpath(out))
+    path = lock_path(real)
     path.parent.mkdir(parents=True, exist_ok=True)
+
+    def refuse(holder: str) -> OutputLocked:
+        return OutputLocked(f"{out}: another generate run is writing this file (PID {holder}); "
+                            f"wait for it to finish or stop it, then run again")
+
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(fd):
             os.close(fd)
-            raise OutputLocked(f"{out}: another generate run is writing this file (PID {_holder(path)}); "
-                               f"wait for it to finish or stop it, then run again")
+            raise refuse(_holder(path))
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -70,11 +79,23 @@ def output_lock(out: str | os.PathLike) -> Iterator[Path]:
         if same:
             break
         os.close(fd)  # the holder removed the file while we waited for it: lock the new one
+    data_fd, created = None, False
     try:
+        if not real.is_dir():
+            created = not real.exists()
+            data_fd = os.open(real, os.O_RDONLY | os.O_CREAT, 0o644)
+            if not _try_lock(data_fd):  # held through another name (a hard link has its own FILE.lock)
+                raise refuse("unknown: it holds the file through another name")
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield path
     finally:
+        if data_fd is not None:
+            if created:
+                with contextlib.suppress(OSError):
+                    if os.fstat(data_fd).st_size == 0 and os.stat(real).st_ino == os.fstat(data_fd).st_ino:
+                        os.unlink(real)  # we made it and nothing was written: leave no empty file behind
+            os.close(data_fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         os.close(fd)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import DataError, InstructionRecord, append_jsonl, read_jsonl, repair_tail
+from .data import DataError, InstructionRecord, append_jsonl, records_to_extend
 from .filters import NOVELTY, TRUNCATED, Funnel, NoveltyFilter, apply_rules, first_broken_output_rule
 from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
@@ -392,8 +392,7 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
         raise ValueError(f"n must be at least 1, got {n}")
     out, seeds = Path(out), list(seeds) if seeds is not None else load_seed_tasks()
     with output_lock(out):
-        repair_tail(out)
-        existing = list(read_jsonl(out)) if out.exists() else []
+        existing = list(records_to_extend(out, torn_tail_is_ours=run_log_path(out).exists()))
         log = read_run_log(out) if run_log_path(out).exists() and existing else \
             RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed,
                    seed_tasks=seed_file or "packaged")
@@ -447,7 +446,8 @@ def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     profile = profile or get_profile()
-    check_free(out)  # refuse before the teacher loads
+    check_free(out)  # refuse before the teacher loads ...
+    records_to_extend(out, torn_tail_is_ours=run_log_path(Path(out)).exists(), change=False)  # ... and a bad file too
     seed_tasks = list(load_records(seeds)) if seeds else None  # a bad seed file fails before the teacher loads
     kind = teacher or profile.teacher
     base = {"alpaca": ALPACA, "self-instruct": SELF_INSTRUCT}[preset]

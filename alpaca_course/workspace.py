@@ -52,15 +52,21 @@ def adapter(profile, data: Path | None = None) -> Path:
     return folder
 
 
+def curated_folder(profile, method: str | None = None) -> Path:
+    """Where a curated student lives: workspace/curated for the course's method, workspace/curated-METHOD for another."""
+    from .experiment import settings_for_profile
+
+    chosen = settings_for_profile(profile).method
+    return workspace_dir() / ("curated" if method in (None, chosen) else f"curated-{method.replace('+', '_')}")
+
+
 def curated_adapter(profile, method: str | None = None) -> Path:
-    """workspace/curated (or curated-METHOD for another curation method than the course's): a curated student,
-    made if it is not there yet."""
+    """A curated student (the course's method unless `method` names another), made if it is not there yet."""
     from .experiment import curated_data, curation_teacher, finetune_config, settings_for_profile
     from .finetune import load_student, train
 
     settings = settings_for_profile(profile, **({"method": method} if method else {}))
-    folder = workspace_dir() / ("curated" if method in (None, settings_for_profile(profile).method)
-                                else f"curated-{settings.method.replace('+', '_')}")
+    folder = curated_folder(profile, method)
     if not (folder / "train_result.json").exists():
         print(f"no {settings.method} student in the workspace yet; curating and training one (lesson 04 explains)")
         config = finetune_config(profile, settings)

@@ -1,10 +1,11 @@
-"""Screen one lever of the curation experiment fast: the curated student alone against the base.
+"""Screen one lever of the curation experiment fast, on the dev split: one curated student against the base.
 
     python benchmarks/curation_screen.py --set learning_rate=1e-3 [--set k=8 ...] [--plain GENERATED.jsonl]
                                          [--cache build/curation-screen] [--label "what changed"]
 
-`benchmarks/curation.py` runs the whole experiment (base, plain and curated student, about 21 min).
-This script keeps what a lever does not change: the base's answers to the held-out prompts and the
+`benchmarks/curation.py` runs the whole experiment (every condition, seeds, both precision paths).
+A screen is a choice, so it scores the dev split only. It keeps what a lever does not change: the
+base's answers to the dev prompts and the
 curated data (one file per curation setting) are cached, so a training lever (learning rate, steps,
 rank) costs one training run and one evaluation (about 5 min). `--plain FILE` trains on that
 generated data instead, for the plain student under the same settings. The paired difference
@@ -23,15 +24,20 @@ from pathlib import Path
 
 from common import record
 
-from alpaca_course.constraints import held_out_prompts
 from alpaca_course.data import InstructionRecord, load_records
 from alpaca_course.evaluation import evaluate_model, paired_bootstrap
-from alpaca_course.experiment import curated_data, settings_for_profile, train_and_evaluate
+from alpaca_course.experiment import (
+    answer_all,
+    curated_data,
+    eval_prompts,
+    settings_for_profile,
+    train_student,
+)
 from alpaca_course.profiles import get_profile
 from alpaca_course.teachers import LocalTeacher
 
 CURATION_KEYS = ("n_examples", "k", "temperature", "curation_max_new_tokens", "two_constraint_share", "families",
-                 "repair", "seed")
+                 "method", "pool", "seed")
 
 
 def parse_changes(pairs: list[str]) -> dict:
@@ -57,9 +63,9 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     profile = get_profile("cpu")
     settings = settings_for_profile(profile, **parse_changes(args.set))
-    prompts = held_out_prompts(settings.eval_generated, settings.seed, settings.eval_handwritten)
+    prompts = eval_prompts(settings, "dev")  # a screen is a choice: it never looks at the test split
     base = LocalTeacher.load(profile.student)
-    base_file = cache / f"base-{len(prompts)}-{settings.eval_max_new_tokens}-{settings.seed}.json"
+    base_file = cache / f"base-dev-{len(prompts)}-{settings.eval_max_new_tokens}-{settings.seed}.json"
     if not base_file.exists():
         report = evaluate_model(base.model, base.tokenizer, prompts, "chat", "base", settings.eval_max_new_tokens)
         base_file.write_text(json.dumps({"passes": report.passes(), "by_kind": report.scores.by_kind}))
@@ -74,14 +80,15 @@ def main() -> None:
         records, _ = curated_data(LocalTeacher(base.model, base.tokenizer), settings, settings.seed, progress=False)
         data_file.write_text("\n".join(json.dumps(asdict(r)) for r in records))
     del base
-    _, _, report, trained = train_and_evaluate("student", records, cache, profile, settings, prompts, progress=False)
+    model, tok, trained = train_student(records, cache / "student", profile, settings, progress=False)
+    report = answer_all(model, tok, prompts, settings.template, "student", settings)
     d = paired_bootstrap(base_scores["passes"], report.passes())
     families = Counter(c["kind"] for r in records for c in r.meta.get("checks", []))
     record("Curation screen: one student against the base (`benchmarks/curation_screen.py`)", [
         f"Attempt: {args.label or 'default settings'}; {'plain data ' + args.plain if args.plain else 'curated data'}; "
         f"changes: {args.set or 'none'}",
         "",
-        f"- n = {d.n} held-out prompts, prompt strict: base {sum(base_scores['passes']) / d.n:.3f}, "
+        f"- dev split, n = {d.n} prompts, prompt strict: base {sum(base_scores['passes']) / d.n:.3f}, "
         f"student {report.scores.prompt_strict:.3f}; student - base **{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]** "
         f"({d.gained} gained, {d.lost} lost)",
         f"- training: {trained['examples']} examples, {trained['steps']} steps, {trained['seconds']:.0f} s; held-out loss "

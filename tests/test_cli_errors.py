@@ -5,6 +5,9 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from alpaca_course.cli import main
 from alpaca_course.data import MAX_FIELD_CHARS, InstructionRecord, write_jsonl
@@ -151,3 +154,77 @@ def test_the_real_entry_point_prints_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "missing.jsonl" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_a_second_writer_through_a_link_is_refused(capsys, tmp_path, link):
+    from alpaca_course.locking import output_lock
+
+    out = tmp_path / "data.jsonl"
+    out.write_text("")
+    other = tmp_path / "sub" / "alias.jsonl"
+    other.parent.mkdir()
+    (os.symlink if link == "symlink" else os.link)(out, other)
+    with output_lock(out):
+        line = run_cli(capsys, "generate", "--n", "3", "--out", str(other))
+    assert "alias.jsonl" in line and "another generate run" in line
+    assert out.read_text() == ""  # nothing written by the refused run
+
+
+def test_the_lock_leaves_no_empty_file_behind_when_it_made_the_file(tmp_path):
+    from alpaca_course.locking import output_lock
+
+    out = tmp_path / "new.jsonl"
+    with output_lock(out):
+        assert out.exists()  # held while the block runs, so a hard link made now still meets the lock
+    assert not out.exists()
+
+
+RECORD = '{"instruction": "Name a colour.", "input": "", "output": "Blue."}'
+
+
+@pytest.mark.parametrize("content", [
+    '[\n  {"instruction": "Name a colour.", "input": "", "output": "Blue."}\n]',  # an Alpaca array as json.dump writes it
+    "my notes\nabout this file",  # any text file
+    RECORD + "\n" + '{"instruction": "Name a fruit.", "output": "Pe',  # a torn tail with no run log of ours
+])
+def test_generate_never_touches_a_file_it_cannot_read_whole(capsys, tmp_path, content):
+    out = tmp_path / "theirs.jsonl"
+    out.write_text(content)
+    line = run_cli(capsys, "generate", "--n", "3", "--out", str(out))
+    assert "theirs.jsonl" in line and "line" in line
+    assert out.read_text() == content  # not one byte cut or added
+
+
+def test_a_valid_last_line_without_a_newline_is_kept():
+    import tempfile
+
+    from alpaca_course.data import records_to_extend
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "hand.jsonl"
+        out.write_text(RECORD + "\n" + RECORD.replace("colour", "shape"))
+        assert len(records_to_extend(out, torn_tail_is_ours=False, change=False)) == 2
+        assert not out.read_text().endswith("\n")  # a check changes nothing
+        assert [r.instruction for r in records_to_extend(out, torn_tail_is_ours=True)] == ["Name a colour.",
+                                                                                         "Name a shape."]
+        assert out.read_text() == RECORD + "\n" + RECORD.replace("colour", "shape") + "\n"
+        out.write_text(RECORD + "\n" + RECORD[:20])  # our own torn write: cut
+        assert len(records_to_extend(out, torn_tail_is_ours=True)) == 1 and out.read_text() == RECORD + "\n"
+
+
+def test_secrets_are_redacted_from_every_error_line(monkeypatch):
+    from alpaca_course.cli import one_line
+
+    monkeypatch.setenv("ALPACA_COURSE_API_KEY", "sk-top\r\nsecret")
+    err = RuntimeError("bad header value 'Bearer sk-top\r\nsecret' for http://user:hunter2@example.com/v1")
+    line = one_line(err)
+    assert "sk-top" not in line and "secret" not in line and "hunter2" not in line
+    assert "***@example.com" in line and "\n" not in line
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(capsys, tmp_path):
+    folder = tmp_path / "is-a-folder"
+    folder.mkdir()
+    line = run_cli(capsys, "generate", "--n", "2", "--out", str(folder))
+    assert "is-a-folder" in line

@@ -12,7 +12,7 @@ from alpaca_course.data import (
     load_records,
     read_alpaca_json,
     read_jsonl,
-    repair_tail,
+    records_to_extend,
     to_dataset,
     write_jsonl,
 )
@@ -128,6 +128,9 @@ def test_append_and_repair_a_torn_tail(tmp_path):
     append_jsonl(path, [InstructionRecord("A thing to do.", "", "Done.")])
     with open(path, "ab") as fh:
         fh.write(b'{"instruction": "half a li')  # what a kill in mid-write would leave
-    assert repair_tail(path) > 0
-    assert len(read_jsonl(path)) == 1
-    assert repair_tail(path) == 0
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="incomplete"):  # without a run log of ours, a torn tail is not ours to cut
+        records_to_extend(path, torn_tail_is_ours=False)
+    assert path.read_bytes() == before
+    assert len(records_to_extend(path, torn_tail_is_ours=True)) == 1
+    assert len(read_jsonl(path)) == 1 and path.read_bytes().endswith(b"Done.\"}\n")

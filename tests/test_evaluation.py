@@ -94,3 +94,17 @@ def test_pairwise_judge_swaps_positions():
     # A judge that always says "A" prefers whatever comes first: swapping exposes it as a tie.
     assert pairwise_judge(AlwaysA(), "Say hi.", "hi", "hello") == 0.5
     assert win_rate([1.0, 0.5, 0.0, 0.5]) == 0.5
+
+
+def test_side_by_side_finds_each_answer_by_its_prompt_not_its_position():
+    from alpaca_course.evaluation import EvalPrompt, scored_report, side_by_side
+
+    prompts = [EvalPrompt(f"p{i}", f"Question {i}?", [{"kind": "lowercase"}]) for i in range(3)]
+    before = scored_report("base", "chat", prompts, ["Answer zero", "answer one", "Answer two"], [True] * 3)
+    after = scored_report("student", "chat", prompts, ["answer zero", "Answer one", "answer two"], [True] * 3)
+    text = side_by_side([prompts[2], prompts[0]], before, after)  # a subset, out of order
+    first, second = text.split("\n* ")
+    assert "Question 2?" in first and "'Answer two'" in first and "after  [pass]: 'answer two'" in first
+    assert "Question 0?" in second and "before [fail]: 'Answer zero'" in second
+    with pytest.raises(ValueError, match="not among"):
+        side_by_side([EvalPrompt("other", "?", [])], before, after)

@@ -131,3 +131,17 @@ def test_full_finetune_saves_loads_back_and_evaluates(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert len(report["responses"]) == 2 and 0 <= report["prompt_strict"] <= 1
+
+
+def test_a_run_too_short_for_warm_up_skips_it_and_still_learns(tmp_path):
+    from alpaca_course.finetune import warmup_steps
+
+    assert warmup_steps(FinetuneConfig(max_steps=48)) == FinetuneConfig().warmup  # the Trainer's share, unchanged
+    assert warmup_steps(FinetuneConfig(max_steps=1)) == 0  # its one step would be spent at learning rate 0
+    assert warmup_steps(FinetuneConfig(max_steps=2)) == FinetuneConfig().warmup  # one step warms up, one learns
+    assert warmup_steps(FinetuneConfig(max_steps=0, num_train_epochs=1)) == FinetuneConfig().warmup
+    config = FinetuneConfig(max_steps=1, batch_size=2, max_length=128, learning_rate=1e-3)
+    model, _, result = train(load_seed_tasks()[:8], tmp_path / "one-step", config, progress=False)
+    assert result.steps == 1
+    moved = [name for name, p in model.named_parameters() if "lora_B" in name and p.abs().max() > 0]
+    assert moved, "one step of training left every lora_B at 0: the learning rate was 0"
