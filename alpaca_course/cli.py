@@ -173,7 +173,9 @@ def cmd_card(args: argparse.Namespace) -> int:
     for warning in card.warnings:
         print(f"WARNING: {warning.message}", file=sys.stderr)
     if args.out:
-        Path(args.out).write_text(card, encoding="utf-8")
+        from .data import atomic_write_text
+
+        atomic_write_text(args.out, card)
         print(f"dataset card written to {args.out}")
     else:
         print(card, end="")

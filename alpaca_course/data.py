@@ -10,6 +10,7 @@ lines is opt-in, and each skipped line is reported.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -170,17 +171,30 @@ def _json_line(record: InstructionRecord) -> str:
     return json.dumps(record.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> Path:
-    """Write records to a new JSONL file atomically (a crash never leaves half a file)."""
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Replace a file's content all at once: write a temporary file beside it, fsync it, then rename it over the
+    old one. A crash or a full disk leaves either the old file or the new one, whole, never a cut one."""
+    import tempfile
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.writelines(_json_line(r) for r in records)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> Path:
+    """Write records to a new JSONL file atomically (a crash never leaves half a file)."""
+    return atomic_write_text(path, "".join(_json_line(r) for r in records))
 
 
 def append_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> None:

@@ -29,6 +29,13 @@ CONDITIONS = {"plain": "plain student", "random": "random-of-k student", "best":
               "repair": "repair-only student", "best+repair": "best-of-k + repair student"}
 
 
+
+
+def control_for(method: str) -> str:
+    """The curation method a lesson sets against `method`: the verifier alone, or (for it) a random pick."""
+    return "random" if method == "best" else "best"
+
+
 @dataclass(frozen=True)
 class ExperimentSettings:
     """Sizes and levers of the experiment (benchmarks/RESULTS.md records which were tried, and on which split)."""
@@ -355,7 +362,9 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
               for r in range(2, settings.rounds + 1)]
     differences = {split: compare_by_kind(reports[split], pairs, prompts[split]) for split in splits}
     result = ExperimentResult(asdict(settings), reports, differences, curation, training, seconds)
-    (out_dir / "experiment.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+    from .data import atomic_write_text
+
+    atomic_write_text(out_dir / "experiment.json", json.dumps(result.to_dict(), indent=1))
     return result
 
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import DataError, InstructionRecord
+from .data import DataError, InstructionRecord, atomic_write_text
 from .templates import alpaca_prompt, chat_messages
 
 IGNORE_INDEX = -100
@@ -478,8 +478,8 @@ def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str) -> 
     """Save weights (only the adapter for LoRA), the tokenizer, train_result.json and a model card."""
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
-    (out_dir / "train_result.json").write_text(json.dumps({**asdict(result), "student": student}, indent=1))
-    (out_dir / "README.md").write_text(model_card(result, student))
+    atomic_write_text(out_dir / "README.md", model_card(result, student))
+    atomic_write_text(out_dir / "train_result.json", json.dumps({**asdict(result), "student": student}, indent=1))
 
 
 def model_card(result: TrainResult, student: str) -> str:

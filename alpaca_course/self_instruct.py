@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import DataError, InstructionRecord, append_jsonl, records_to_extend
+from .data import DataError, InstructionRecord, append_jsonl, atomic_write_text, records_to_extend
 from .filters import NOVELTY, TRUNCATED, Funnel, NoveltyFilter, apply_rules, first_broken_output_rule
 from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
@@ -412,7 +412,7 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
             pool.extend([r.instruction for r in records])
             existing.extend(records)
             log.record_round(round_, len(existing), funnel, teacher)
-            run_log_path(out).write_text(json.dumps(asdict(log), indent=1))
+            atomic_write_text(run_log_path(out), json.dumps(asdict(log), indent=1))
             bar.update(len(records))
             bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(round_.candidates)}")
             batch, idle = batch + 1, 0 if records else idle + 1

@@ -80,9 +80,10 @@ def save_result(name: str, data) -> Path:
     """Keep a lesson's measurements as workspace/results/NAME.json, for later lessons to cite."""
     import json
 
+    from .data import atomic_write_text
+
     path = workspace_dir() / "results" / f"{name}.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    atomic_write_text(path, json.dumps(data, indent=1))
     return path
 
 

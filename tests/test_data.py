@@ -134,3 +134,21 @@ def test_append_and_repair_a_torn_tail(tmp_path):
     assert path.read_bytes() == before
     assert len(records_to_extend(path, torn_tail_is_ours=True)) == 1
     assert len(read_jsonl(path)) == 1 and path.read_bytes().endswith(b"Done.\"}\n")
+
+
+def test_atomic_write_keeps_the_old_file_whole_when_the_write_fails(tmp_path, monkeypatch):
+    import os as os_module
+
+    from alpaca_course.data import atomic_write_text
+
+    path = tmp_path / "run.json"
+    atomic_write_text(path, "old")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os_module, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        atomic_write_text(path, "new and longer")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temporary file left behind
