@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--repair", action=argparse.BooleanOptionalAction, default=None,
                     help="shorthand for --method best+repair (--repair) or --method best (--no-repair)")
     ex.add_argument("--method", choices=["random", "best", "repair", "best+repair"],
-                    help="the curation method of the curated student (default: best+repair)")
+                    help="the curation method of the curated student (default: repair, chosen on dev)")
     ex.add_argument("--conditions", nargs="+", choices=["plain", "random", "best", "repair", "best+repair"],
                     help="students to train (default: plain and the method); all five are the controlled experiment")
     ex.add_argument("--split", choices=["dev", "test"],

@@ -396,6 +396,8 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
         log = read_run_log(out) if run_log_path(out).exists() and existing else \
             RunLog(settings=asdict(settings), teacher=getattr(teacher, "name", "teacher"), seed=seed,
                    seed_tasks=seed_file or "packaged")
+        if existing and run_log_path(out).exists():
+            refuse_another_recipe(out, log, getattr(teacher, "name", "teacher"), seed, settings, seed_file or "packaged")
         funnel = funnel_from_log(log)
         pool = NoveltyFilter([s.instruction for s in seeds] + [r.instruction for r in existing],
                              threshold=settings.rouge_threshold)
@@ -422,6 +424,27 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
                                    f"see {run_log_path(out)} for the funnel")
         bar.close()
     return log
+
+
+def refuse_another_recipe(out: Path, log: RunLog, teacher: str, seed: int, settings: GenerationSettings,
+                          seed_tasks: str) -> None:
+    """Stop a resume that would mix recipes in one file: each record's provenance must stay true.
+
+    The run log records one teacher, seed, setting and seed file for the whole file; records written
+    by another teacher under the old log would be mislabelled (and a dataset card would miss that
+    teacher's terms). So a resume must use the same ones, or write to a new file.
+    """
+    asked = {"teacher": teacher, "seed": seed, "seed_tasks": seed_tasks,
+             "settings": json.loads(json.dumps(asdict(settings)))}
+    for name, value in asked.items():
+        had = getattr(log, name)
+        if had != value:
+            if name == "settings":
+                key = next(k for k in sorted(set(had) | set(value)) if had.get(k) != value.get(k))
+                name, had, value = f"settings.{key}", had.get(key), value.get(key)
+            raise DataError(run_log_path(out), None, name, f"{out.name} was written with {name} {had!r}, this run asks "
+                                                           f"for {value!r}; resume with the same {name}, or write to a "
+                                                           "new file (one file, one recipe: its provenance stays true)")
 
 
 def make_teacher(kind: str) -> Teacher:

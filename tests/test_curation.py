@@ -296,7 +296,7 @@ def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, 
     monkeypatch.setenv("ALPACA_COURSE_PROFILE", "quick")
     plain = write_jsonl(tmp_path / "plain.jsonl", [s for s in load_seed_tasks() if s.output][:10])
     assert main(["experiment", "--json", "--quiet", "--rounds", "2", "--out", str(tmp_path / "exp"),
-                 "--plain-data", str(plain), "--conditions", "plain", "random", "best+repair"]) == 0
+                 "--plain-data", str(plain), "--conditions", "plain", "random", "best+repair", "--method", "best+repair"]) == 0
     result = json.loads(capsys.readouterr().out)
     models = result["models"]["test"]  # the settings' split; the quick profile scores 6 seen + 4 unseen prompts
     assert list(models) == ["base", "plain student", "random-of-k student", "best-of-k + repair student",
@@ -342,3 +342,13 @@ def test_what_we_saw_follows_the_interval_on_both_outcomes():
     flipped = text.replace("passed more prompts than", "showed no detectable difference from")
     assert len(contradictions(flipped, differences)) == 1  # a claim the interval does not back is caught
     assert contradictions("", differences)[0].endswith("no sentence about it")
+
+
+def test_the_cli_trains_the_default_method_against_the_plain_student(tmp_path, monkeypatch):
+    from alpaca_course.cli import build_parser
+    from alpaca_course.experiment import ExperimentSettings, control_for
+
+    args = build_parser().parse_args(["experiment", "--no-repair"])
+    assert args.repair is False and args.method is None
+    assert ExperimentSettings().method in ExperimentSettings().conditions
+    assert control_for("repair") == control_for("best+repair") == "best" and control_for("best") == "random"

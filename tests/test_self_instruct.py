@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import random
@@ -20,6 +21,7 @@ from alpaca_course.self_instruct import (
     load_seed_tasks,
     parse_numbered,
     read_run_log,
+    run_log_path,
     settings_for_profile,
 )
 
@@ -111,6 +113,7 @@ def test_a_run_cut_after_a_batch_resumes_to_the_same_file(teacher, tmp_path):
     assert len(first_batch) < len(lines), "needs at least two batches"
     # What a kill during the second batch leaves: the first batch, and half a line of the second.
     cut.write_text("".join(first_batch) + lines[len(first_batch)][:25])
+    run_log_path(cut).write_text(run_log_path(whole).read_text())  # the run log of ours that says we wrote it
     _run_small(teacher, cut, 10, seed=4)
     assert cut.read_bytes() == whole.read_bytes()
 
@@ -204,3 +207,17 @@ def test_what_we_saw_in_a_run_is_read_from_its_counts():
     assert "10 of 160" in saw and "30 of 160" in saw  # 10 prompts x 16 slots (Alpaca's list of 20 after 3 demos)
     assert "'too similar (ROUGE-L > 0.7)', 15 of 27" in saw  # 27 reached the novelty filter after 3 were too short
     assert "2 of 12" in saw and "95% interval" in saw
+
+
+def test_a_resume_with_another_recipe_stops_and_changes_nothing(teacher, tmp_path):
+    from alpaca_course.data import DataError
+
+    out = tmp_path / "mixed.jsonl"
+    _run_small(teacher, out, 2, seed=3)
+    before, log_before = out.read_bytes(), run_log_path(out).read_bytes()
+    with pytest.raises(DataError, match="seed 3, this run asks for 4"):
+        _run_small(teacher, out, 4, seed=4)
+    renamed = dataclasses.replace(teacher, name="another-teacher")
+    with pytest.raises(DataError, match="teacher"):
+        _run_small(renamed, out, 4, seed=3)
+    assert out.read_bytes() == before and run_log_path(out).read_bytes() == log_before
