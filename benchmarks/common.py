@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import platform
@@ -25,3 +26,15 @@ def record(title: str, lines: list[str]) -> None:
     print("\n".join(block))
     with open(RESULTS, "a", encoding="utf-8") as fh:
         fh.write("\n".join(block) + "\n")
+
+
+def parse_changes(pairs: list[str]) -> dict:
+    """'key=value' pairs, values read as Python literals where they are ones."""
+    changes = {}
+    for pair in pairs:
+        key, value = pair.split("=", 1)
+        try:
+            changes[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            changes[key] = value
+    return changes

@@ -21,7 +21,6 @@ over the seeds (one paired bootstrap over all seeds' prompts). Appended to RESUL
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import statistics
@@ -29,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import record
+from common import parse_changes, record
 
 from alpaca_course.constraints import DEV, TEST, held_out_prompts, is_unseen
 from alpaca_course.evaluation import paired_bootstrap
@@ -37,18 +36,6 @@ from alpaca_course.experiment import CONDITIONS, run_experiment, settings_for_pr
 from alpaca_course.profiles import CPU_PRECISION_ENV, generation_dtype, get_profile
 
 SUBSETS = ("seen", "unseen")
-
-
-def parse_changes(pairs: list[str]) -> dict:
-    """'key=value' pairs, values read as Python literals where they are ones."""
-    changes = {}
-    for pair in pairs:
-        key, value = pair.split("=", 1)
-        try:
-            changes[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            changes[key] = value
-    return changes
 
 
 def passes_by_subset(result, split: str, prompts) -> dict[str, dict[str, list[bool]]]:

@@ -15,14 +15,13 @@ against the base is appended to RESULTS.md; the full experiment is what confirms
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from common import record
+from common import parse_changes, record
 
 from alpaca_course.data import InstructionRecord, load_records
 from alpaca_course.evaluation import evaluate_model, paired_bootstrap
@@ -38,18 +37,6 @@ from alpaca_course.teachers import LocalTeacher
 
 CURATION_KEYS = ("n_examples", "k", "temperature", "curation_max_new_tokens", "two_constraint_share", "families",
                  "method", "pool", "seed")
-
-
-def parse_changes(pairs: list[str]) -> dict:
-    """'key=value' pairs, values read as Python literals where they are ones."""
-    changes = {}
-    for pair in pairs:
-        key, value = pair.split("=", 1)
-        try:
-            changes[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            changes[key] = value
-    return changes
 
 
 def main() -> None:
