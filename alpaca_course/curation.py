@@ -121,7 +121,6 @@ class CurationReport:
     samples: int = 0
     passing_samples: int = 0
     solved: int = 0  # prompts with at least one sample that passes the verifier
-    repaired: int = 0  # answers the first method kept that a program edited
     kept: dict[str, int] = field(default_factory=dict)  # method -> examples kept
     edited: dict[str, int] = field(default_factory=dict)  # method -> kept examples a program edited
     prompt_tokens: int = 0
@@ -129,8 +128,14 @@ class CurationReport:
     by_family: dict[str, list[int]] = field(default_factory=dict)  # kind -> [passing samples, samples]
     rejections: dict[str, int] = field(default_factory=dict)  # reason -> samples
 
-    def count(self, prompt: EvalPrompt, answers: Sequence) -> None:
-        """Add one prompt's k samples: how many pass, by family, and why the others were rejected."""
+    @property
+    def repaired(self) -> int:
+        """Answers the first method kept that a program edited."""
+        return next(iter(self.edited.values()), 0)
+
+    def count(self, prompt: EvalPrompt, answers: Sequence) -> int:
+        """Add one prompt's k samples: how many pass, by family, and why the others were rejected.
+        Returns how many of them passed."""
         reasons = [verify(prompt, a.text.strip(), a.finish_reason) for a in answers]
         self.prompts += 1
         self.samples += len(answers)
@@ -143,6 +148,7 @@ class CurationReport:
         for reason in reasons:
             if reason:
                 self.rejections[reason] = self.rejections.get(reason, 0) + 1
+        return reasons.count(None)
 
     @property
     def pass_rate(self) -> float:
@@ -175,7 +181,7 @@ class CurationReport:
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
-        return {**asdict(self), "pass_rate": self.pass_rate, "solved_share": self.solved_share,
+        return {**asdict(self), "repaired": self.repaired, "pass_rate": self.pass_rate, "solved_share": self.solved_share,
                 "tokens_per_kept": self.tokens_per_kept(), "family_rates": self.family_rates()}
 
 
@@ -219,7 +225,7 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
         raise ValueError(f"k must be at least 1, got {k}")
     sampling = sampling or Sampling(max_new_tokens=64, temperature=0.8, top_k=50)
     per_batch = max(1, batch_size // k)
-    report = CurationReport(0, k)
+    report = CurationReport(0, k, kept={m: 0 for m in methods}, edited={m: 0 for m in methods})
     kept: dict[str, list[InstructionRecord]] = {m: [] for m in methods}
     target = limit or len(prompts)
     bar = tqdm(total=target, desc=f"{k} samples each", unit="example", disable=not progress)
@@ -233,7 +239,7 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
         report.completion_tokens += teacher.usage.completion_tokens - before[1]
         for i, prompt in enumerate(chunk):
             answers = outs[i * k:(i + 1) * k]
-            report.count(prompt, answers)
+            passing = report.count(prompt, answers)
             for method in methods:
                 if limit and len(kept[method]) >= limit:
                     continue
@@ -242,11 +248,10 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
                     continue
                 kept[method].append(InstructionRecord(prompt.prompt, "", text, {
                     "source": "curated", "method": method, "checks": prompt.checks, "k": k,
-                    "passing": sum(verify(prompt, a.text.strip(), a.finish_reason) is None for a in answers),
+                    "passing": passing,
                     "repaired": edited, "prompt_id": prompt.id, "output_truncated": False}))
-                report.kept[method] = report.kept.get(method, 0) + 1
-                report.edited[method] = report.edited.get(method, 0) + edited
-                report.repaired += edited and method == methods[0]
+                report.kept[method] += 1
+                report.edited[method] += edited
             bar.n = min(target, min(len(v) for v in kept.values()))
             bar.refresh()
             if limit and all(len(v) >= limit for v in kept.values()):
