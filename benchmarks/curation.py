@@ -3,7 +3,10 @@
     python benchmarks/curation.py [--seeds 3] [--precision native float32] [--data GENERATED.jsonl]
                                   [--conditions plain random best repair best+repair]
                                   [--dev 128 48] [--test 256 96] [--set key=value ...] [--label "what changed"]
-                                  [--json build/curation.json]
+                                  [--json build/curation.json] [--dev-only]
+
+`--dev-only` screens a lever: it scores the dev split alone (never the test split) for the conditions and
+precision paths given, so that a setting is chosen before the test split sees it.
 
 For each seed (data, sampling and training all follow it) and the native precision path (bf16 on a
 CPU with native bf16, else float32), `experiment.run_experiment` trains one student per condition on
@@ -60,6 +63,32 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):+.3f} (sd {sd:.3f}; {min(values):+.3f} to {max(values):+.3f})"
 
 
+def screen(args, seeds: list[int], run, runs: dict, log: list[dict], started: float) -> None:
+    """A lever on the dev split only: each precision path's pass rates per seed, all, seen and unseen kinds."""
+    for precision in args.precision:
+        for seed in seeds:
+            run(precision, seed, tuple(args.conditions))
+    minutes = (time.perf_counter() - started) / 60
+    settings = log[0]["result"]["settings"]
+    lines = [f"Attempt: {args.label}. Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()
+                                                             if k not in ("seed", "conditions", "eval_split")),
+             f"Seeds {seeds}; dev split only ({args.dev[0]} seen-kind generated, {args.dev[1]} with a dev-only "
+             f"unseen kind, 64 hand-written); the test split was not scored. All {minutes:.0f} min.", "",
+             "Prompt-level strict pass rate per seed; mean over seeds (sd):", "",
+             "| path | model | kinds | " + " | ".join(f"seed {s}" for s in seeds) + " | mean (sd) |",
+             "|---|---|---|" + "---|" * (len(seeds) + 1)]
+    for precision in args.precision:
+        dtype = next(r["dtype"] for r in log if r["precision"] == precision)
+        for name in runs[(precision, seeds[0])][DEV]:
+            for subset in ("all", *SUBSETS):
+                rates = [statistics.mean(runs[(precision, s)][DEV][name][subset]) for s in seeds]
+                sd = statistics.stdev(rates) if len(rates) > 1 else 0.0
+                lines.append(f"| {precision} ({dtype}) | {name} | {subset} | " + " | ".join(f"{r:.3f}" for r in rates)
+                             + f" | {statistics.mean(rates):.3f} ({sd:.3f}) |")
+    lines.append("- time per run: " + ", ".join(f"{r['precision']} seed {r['seed']} {r['minutes']:.1f} min" for r in log))
+    record("Dev screen of a curation lever (`benchmarks/curation.py --dev-only`)", lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
@@ -72,10 +101,13 @@ def main() -> None:
     parser.add_argument("--label", default="the course's settings")
     parser.add_argument("--json", default="build/curation.json", help="where every run's numbers go")
     parser.add_argument("--profile", default="cpu", help="quick: a smoke run of the script itself")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="a lever screen: score the dev split only, every condition on every precision path given")
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    sets = {DEV: held_out_prompts(args.dev[0], 0, None, DEV, args.dev[1]),
-            TEST: held_out_prompts(args.test[0], 0, None, TEST, args.test[1])}
+    sets = {DEV: held_out_prompts(args.dev[0], 0, None, DEV, args.dev[1])}
+    if not args.dev_only:  # a screen is a choice: it never looks at the test split
+        sets[TEST] = held_out_prompts(args.test[0], 0, None, TEST, args.test[1])
     native = generation_dtype("cpu")
     runs: dict = {}  # (precision, seed) -> {split: {model: {subset: passes}}}
     log: list[dict] = []
@@ -99,6 +131,9 @@ def main() -> None:
         print(f"[{(time.perf_counter() - started) / 60:.1f} min] {precision} seed {seed} done", flush=True)
 
     seeds = list(range(args.seeds))
+    if args.dev_only:
+        screen(args, seeds, run, runs, log, started)
+        return
     for seed in seeds:
         run("native", seed, tuple(args.conditions))
     curated = [c for c in args.conditions if c not in ("plain", "random")]
