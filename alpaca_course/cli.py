@@ -43,12 +43,13 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from .data import DataError
     from .finetune import TrainedModelNotFound
     from .locking import OutputLocked
+    from .model_folder import OutputFolderError
     from .models import ModelNotAvailable
     from .profiles import ProfileError
     from .teachers import TeacherConfigError, TeacherUnavailable
 
     return (DataError, ModelNotAvailable, ProfileError, TeacherConfigError, TeacherUnavailable,
-            TrainedModelNotFound, OutputLocked)
+            TrainedModelNotFound, OutputLocked, OutputFolderError)
 
 
 def redact(text: str) -> str:
@@ -127,7 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     result = train_file(args.data, args.out, progress=not args.quiet and is_main_process(), template=args.template,
                         train_on_inputs=args.train_on_inputs, max_steps=args.steps, lora=False if args.full else None,
-                        batch_size=args.batch_size)
+                        batch_size=args.batch_size, overwrite=args.overwrite)
     if is_main_process():
         print(describe_training(result))
     return 0
@@ -247,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
     tr.add_argument("--batch-size", type=at_least(1), help="global batch per optimizer step (split across processes "
                                                           "under accelerate launch); default: the profile's")
+    tr.add_argument("--overwrite", action="store_true", help="replace what --out holds (the whole folder, at the end)")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
     ev = sub.add_parser("evaluate", help="verifiable instruction-following checks, base model or a trained folder")

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 TEXT_FIELDS = ("instruction", "input", "output")
 MAX_FIELD_CHARS = 20_000  # a generated field longer than this is a runaway generation, not data
 MAX_LINE_BYTES = 1_000_000
+MAX_FILE_BYTES = 2_000_000_000  # a .json array is read whole; bigger belongs in JSONL
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class DataError(ValueError):
@@ -75,6 +78,47 @@ def _no_duplicate_keys(pairs):
             raise ValueError(f"duplicate key {key!r}")
         seen[key] = value
     return seen
+
+
+MAX_JSON_DEPTH = 32  # records, prompts and run logs nest a few levels; deeper is not ours
+
+
+def _check_tree(value: Any, depth: int = 0) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH, and strings with lone surrogates (they cannot be written
+    as UTF-8, so they would fail later, far from the file that brought them)."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_tree(key, depth + 1)
+            _check_tree(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_tree(item, depth + 1)
+
+
+def loads_strict(text: str | bytes, path, line: int | None = None) -> Any:
+    """Parse JSON as every reader of the course does: UTF-8, no NaN or Infinity, no duplicate keys, no lone
+    surrogates, at most MAX_JSON_DEPTH levels. Any fault is a DataError that names the file (and line)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(path, line, None, f"not valid UTF-8 (byte {err.start}): {err.reason}") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        _check_tree(value)
+    except json.JSONDecodeError as err:
+        where = f"column {err.colno}" if line is not None else f"line {err.lineno} column {err.colno}"
+        raise DataError(path, line, None, f"invalid JSON at {where}: {err.msg}") from None
+    except RecursionError:
+        raise DataError(path, line, None, f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as err:
+        raise DataError(path, line, None, f"invalid JSON: {err}") from None
+    return value
 
 
 def _check_text(value: Any, name: str, path, line, required: bool) -> str:
@@ -139,12 +183,7 @@ def parse_json_line(raw: bytes, path, line: int) -> Any:
         raise DataError(path, line, None, f"not valid UTF-8 (byte {err.start}): {err.reason}") from None
     if line == 1:
         text = text.lstrip("\ufeff")  # tolerate a byte-order mark written by some editors
-    try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as err:
-        raise DataError(path, line, None, f"invalid JSON at column {err.colno}: {err.msg}") from None
-    except ValueError as err:
-        raise DataError(path, line, None, f"invalid JSON: {err}") from None
+    return loads_strict(text, path, line)
 
 
 def read_jsonl(path: str | os.PathLike, skip_invalid: bool = False, require_output: bool = True) -> Records:
@@ -185,9 +224,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.filename is None:  # a full disk names no file; say which one it was
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from None
         raise
     return path
 
@@ -260,13 +301,10 @@ def records_to_extend(path: str | os.PathLike, torn_tail_is_ours: bool, change: 
 def read_alpaca_json(path: str | os.PathLike, require_output: bool = True) -> Records:
     """Read Alpaca's release format: one JSON array of {instruction, input, output} objects."""
     path = Path(path)
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as err:
-        raise DataError(path, None, None, f"not valid UTF-8: {err.reason}") from None
-    except ValueError as err:
-        line = getattr(err, "lineno", None)
-        raise DataError(path, line, None, f"invalid JSON: {getattr(err, 'msg', err)}") from None
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataError(path, None, None, f"is {len(raw):,} bytes (limit {MAX_FILE_BYTES:,})")
+    rows = loads_strict(raw.removeprefix(b"\xef\xbb\xbf"), path)
     if not isinstance(rows, list):
         raise DataError(path, None, None, f"expected a JSON array of objects, got {type(rows).__name__}")
     # Alpaca's file has no lines per record, so the "line" we report is the 1-based item number.
@@ -313,6 +351,41 @@ def to_dataset(records: Iterable[InstructionRecord]):
     })
 
 
+def _inside(folder: Path, name: Any, where: Path, field: str) -> Path:
+    """`folder/name` when `name` is a plain file or folder name that stays inside `folder`; else a DataError."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise DataError(where, None, field, f"must name a file inside {folder}, got {name!r}")
+    return folder / name
+
+
+def _check_saved_folder(folder: Path, depth: int = 0) -> None:
+    """A `save_to_disk` folder's own JSON files read strictly, and every file they name inside the folder
+    (a state.json that points elsewhere is refused, never followed)."""
+    if (folder / "dataset_dict.json").is_file() and depth == 0:
+        where = folder / "dataset_dict.json"
+        splits = loads_strict(where.read_bytes(), where)
+        if not isinstance(splits, dict) or not isinstance(splits.get("splits"), list) or not splits["splits"]:
+            raise DataError(where, None, "splits", "expected a non-empty list of split names")
+        for i, name in enumerate(splits["splits"]):
+            _check_saved_folder(_inside(folder, name, where, f"splits[{i}]"), depth + 1)
+        return
+    where = folder / "state.json"
+    if not where.is_file():
+        raise DataError(folder, None, None, "has no state.json (is it a folder written by save_to_disk?)")
+    state = loads_strict(where.read_bytes(), where)
+    files = state.get("_data_files") if isinstance(state, dict) else None
+    if not isinstance(files, list) or not files:
+        raise DataError(where, None, "_data_files", "expected a non-empty list of {filename: ...}")
+    for i, entry in enumerate(files):
+        name = entry.get("filename") if isinstance(entry, dict) else None
+        path = _inside(folder, name, where, f"_data_files[{i}].filename")
+        if not path.is_file():
+            raise DataError(where, None, f"_data_files[{i}].filename", f"names {name!r}, which is not in {folder}")
+    info = folder / "dataset_info.json"
+    if info.is_file():
+        loads_strict(info.read_bytes(), info)
+
+
 def read_saved_dataset(folder: str | os.PathLike) -> Records:
     """Records from a Hugging Face dataset folder written by `save_to_disk` (a DatasetDict: its 'train' split,
     or its only split)."""
@@ -321,10 +394,13 @@ def read_saved_dataset(folder: str | os.PathLike) -> Records:
         raise DataError(folder, None, None, "is a folder, not a data file or a dataset saved with save_to_disk")
     from datasets import DatasetDict, load_from_disk
 
+    _check_saved_folder(folder)
     try:
         dataset = load_from_disk(str(folder))
-    except (OSError, ValueError) as err:
-        raise DataError(folder, None, None, f"could not be read as a saved dataset: {err}") from None
+    except Exception as err:  # datasets and pyarrow raise many kinds for a damaged folder; all mean the same here
+        text = " ".join(str(err).split())[:300]
+        raise DataError(folder, None, None, f"could not be read as a saved dataset ({type(err).__name__}: {text})") \
+            from None
     if isinstance(dataset, DatasetDict):
         splits = list(dataset)
         if "train" not in splits and len(splits) != 1:

@@ -28,7 +28,7 @@ def package_versions() -> list[tuple[str, str, str]]:
 def run_doctor(prompt: str = DEFAULT_PROMPT, max_new_tokens: int = 60) -> int:
     """Print what the course runs on and ask the bundled model one question; 0 when all is well."""
     from . import __version__
-    from .models import ModelNotAvailable, cache_root, resolve_model
+    from .models import ModelNotAvailable, cache_root, checkpoint_problems, resolve_model
     from .profiles import choose_device, choose_dtype, get_profile
     from .teachers import LocalTeacher, Sampling
 
@@ -43,7 +43,11 @@ def run_doctor(prompt: str = DEFAULT_PROMPT, max_new_tokens: int = 60) -> int:
     print(f"cache: {cache_root()}")
     try:
         started = time.perf_counter()
-        print(f"model: {resolve_model('bundled')[1]}")
+        folder, source = resolve_model("bundled")
+        print(f"model: {source}")
+        problems = checkpoint_problems(Path(folder), full=True)  # every byte against the hashes of the conversion
+        print("checkpoint: every file matches its conversion hash" if not problems else
+              "checkpoint: DAMAGED (" + "; ".join(problems) + "); delete the folder and run again to convert it anew")
         teacher = LocalTeacher.load("bundled", device=device)
         loaded = time.perf_counter() - started
     except ModelNotAvailable as err:

@@ -97,6 +97,11 @@ CHECK_ARGUMENTS: dict[str, dict[str, type]] = {
 }
 
 
+MAX_CHECK_COUNT = 10_000  # words, sentences, bullets ...: more than any answer the course scores
+MAX_CHECK_TEXT = 200  # a keyword or a phrase
+MAX_PROMPT_CHARS = 20_000  # as a record's field (data.MAX_FIELD_CHARS)
+
+
 @dataclass
 class EvalPrompt:
     """A held-out prompt and its verifiable constraints (or, with no checks, a reference output to compare with)."""
@@ -124,14 +129,26 @@ def validate_check(spec, path, line, name: str) -> dict:
     kind = spec.get("kind")
     if kind not in CHECKS:
         raise DataError(path, line, f"{name}.kind", f"unknown check {kind!r}; known: {', '.join(sorted(CHECKS))}")
-    for arg, kind_type in CHECK_ARGUMENTS.get(kind, {}).items():
+    arguments = CHECK_ARGUMENTS.get(kind, {})
+    for arg in spec:
+        if arg != "kind" and arg not in arguments:
+            takes = ", ".join(arguments) or "no arguments"
+            raise DataError(path, line, f"{name}.{arg}", f"{kind} takes {takes}; {arg!r} is not one of them")
+    for arg, kind_type in arguments.items():
         value = spec.get(arg)
         ok = isinstance(value, kind_type) and not isinstance(value, bool)
         if ok and kind_type is list:
-            ok = bool(value) and all(isinstance(w, str) and w.strip() for w in value)
+            ok = bool(value) and all(isinstance(w, str) and w.strip() and len(w) <= MAX_CHECK_TEXT for w in value)
+        if ok and kind_type is str:
+            ok = bool(value.strip()) and len(value) <= MAX_CHECK_TEXT
+        if ok and kind_type is int:
+            ok = 1 <= value <= MAX_CHECK_COUNT
         if not ok:
-            wanted = {int: "a whole number", str: "a string", list: "a non-empty list of strings"}[kind_type]
-            raise DataError(path, line, f"{name}.{arg}", f"{kind} needs {arg} as {wanted}, got {value!r}")
+            wanted = {int: f"a whole number from 1 to {MAX_CHECK_COUNT:,}",
+                      str: f"a non-empty string of at most {MAX_CHECK_TEXT} characters",
+                      list: f"a non-empty list of non-empty strings (each at most {MAX_CHECK_TEXT} characters)"}[kind_type]
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise DataError(path, line, f"{name}.{arg}", f"{kind} needs {arg} as {wanted}, got {shown}")
     return spec
 
 
@@ -144,15 +161,24 @@ def prompt_from_row(row, path=None, line: int | None = None, number: int = 1) ->
         text = row["prompt"]
         if not isinstance(text, str) or not text.strip():
             raise DataError(path, line, "prompt", "must be a non-empty string")
+        if len(text) > MAX_PROMPT_CHARS:
+            raise DataError(path, line, "prompt", f"is {len(text):,} characters long (limit {MAX_PROMPT_CHARS:,})")
         checks, reference = row.get("checks", []), row.get("reference")
         if not isinstance(checks, list):
             raise DataError(path, line, "checks", f"expected a list of check objects, got {type(checks).__name__}")
         if reference is not None and (not isinstance(reference, str) or not reference.strip()):
             raise DataError(path, line, "reference", "must be a non-empty string")
+        if "id" in row and (not isinstance(row["id"], str) or not row["id"].strip()):
+            raise DataError(path, line, "id", "must be a non-empty string")
+        if checks and reference is not None:  # scored by one or the other: say so rather than ignore one silently
+            raise DataError(path, line, "reference", "a prompt with checks is scored by them; give checks or a "
+                                                     "reference, not both")
     else:  # instruction/input/output (or a seed task): the output is the reference answer
         record = record_from_dict(row, path, line, require_output=False)
         text, checks = user_message(record.instruction, record.input), record.meta.get("checks", [])
         reference = record.output or None
+        if not isinstance(checks, list):
+            raise DataError(path, line, "checks", f"expected a list of check objects, got {type(checks).__name__}")
     checks = [validate_check(c, path, line, f"checks[{i}]") for i, c in enumerate(checks)]
     if not checks and not reference:
         raise DataError(path, line, "checks", "a prompt needs verifiable checks or a reference output to score against")
@@ -163,17 +189,17 @@ def prompt_from_row(row, path=None, line: int | None = None, number: int = 1) ->
 def load_prompt_file(path) -> list[EvalPrompt]:
     """Your own evaluation prompts: JSONL (or a JSON array) of {prompt, checks} like the packaged ones, or of
     records with a reference output (scored by ROUGE-L, as Self-Instruct scored SuperNI). Never empty."""
-    from .data import DataError, parse_json_line
+    from .data import DataError, loads_strict, parse_json_line
 
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, None, "file not found" if not path.exists() else "is a folder, not a prompt file")
     raw = path.read_bytes()
     if raw.lstrip().startswith(b"["):
-        try:
-            rows = [(None, r) for r in json.loads(raw.decode("utf-8"))]
-        except (UnicodeDecodeError, ValueError) as err:
-            raise DataError(path, None, None, f"not a valid JSON array: {err}") from None
+        rows = loads_strict(raw, path)
+        if not isinstance(rows, list):
+            raise DataError(path, None, None, f"expected a JSON array of prompts, got {type(rows).__name__}")
+        rows = [(None, r) for r in rows]
     else:
         rows = [(i, parse_json_line(line, path, i)) for i, line in enumerate(raw.splitlines(), start=1) if line.strip()]
     prompts = []

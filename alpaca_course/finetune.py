@@ -15,6 +15,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -312,17 +313,21 @@ def peak_memory_mb() -> float:
 
 def train(records: list[InstructionRecord], out_dir: str | Path, config: FinetuneConfig | None = None,
           student: str = "bundled", eval_records: list[InstructionRecord] | None = None,
-          progress: bool = True, model=None, tokenizer=None) -> tuple[Any, Any, TrainResult]:
+          progress: bool = True, model=None, tokenizer=None, overwrite: bool = False) -> tuple[Any, Any, TrainResult]:
     """Fine-tune the student; save the adapter (or full model), a model card and train_result.json.
+
+    The folder is replaced whole at the end. One that `train` wrote before may be replaced; one holding
+    anything else is refused unless `overwrite`.
 
     Pass an already loaded (model, tokenizer) to avoid loading the student again. Returns
     (model, tokenizer, result); the model is ready to generate (eval mode).
     """
     import transformers
 
+    from .model_folder import check_out, staging_folder
+
     config = config or FinetuneConfig()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_out(out_dir, overwrite, trained_ok=True)
     transformers.set_seed(config.seed)
     if model is None:
         model, tokenizer = load_student(student, config)
@@ -331,7 +336,7 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
     tokenizer.padding_side = "right"
     eval_before = held_out_loss(model, tokenizer, eval_records, config)
     dataset, skipped = build_dataset(tokenizer, records, config)
-    trainer = make_trainer(model, tokenizer, dataset, config, str(out_dir / "checkpoints"), progress,
+    trainer = make_trainer(model, tokenizer, dataset, config, str(staging_folder(out_dir) / "checkpoints"), progress,
                            lora=config.lora)
     started = time.perf_counter()
     trainer.train()
@@ -340,12 +345,15 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
     return trainer.model, tokenizer, result
 
 
-def train_file(data: str | Path, out_dir: str | Path, profile=None, progress: bool = True,
+def train_file(data: str | Path, out_dir: str | Path, profile=None, progress: bool = True, overwrite: bool = False,
                **changes) -> TrainResult:
-    """Fine-tune the profile's student on a data file (what the CLI runs); `changes` override FinetuneConfig fields."""
+    """Fine-tune the profile's student on a data file (what the CLI runs); `changes` override FinetuneConfig fields.
+    An `out_dir` that already holds something is refused unless `overwrite` (then it is replaced whole)."""
     from .data import load_records
+    from .model_folder import check_out
     from .profiles import get_profile
 
+    check_out(out_dir, overwrite, data=data)
     profile = profile or get_profile()
     if changes.get("max_steps") is not None and changes["max_steps"] < 1:
         raise ValueError(f"steps must be at least 1, got {changes['max_steps']}")
@@ -353,7 +361,7 @@ def train_file(data: str | Path, out_dir: str | Path, profile=None, progress: bo
     records = list(load_records(data))
     if len(records) < 2:
         raise DataError(data, None, None, f"need at least 2 records to train and hold one out, found {len(records)}")
-    return train(records, out_dir, config, student=profile.student, progress=progress)[2]
+    return train(records, out_dir, config, student=profile.student, progress=progress, overwrite=overwrite)[2]
 
 
 def describe_training(result: TrainResult) -> str:
@@ -475,11 +483,21 @@ def quiet_progress(trainer, show: bool) -> None:
 
 
 def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str) -> None:
-    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json and a model card."""
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    atomic_write_text(out_dir / "README.md", model_card(result, student))
-    atomic_write_text(out_dir / "train_result.json", json.dumps({**asdict(result), "student": student}, indent=1))
+    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json and a model card, all at once:
+    written to a staging folder beside `out_dir`, then swapped in whole (model_folder.swap_in)."""
+    from .model_folder import fresh_staging, swap_in
+
+    staging = fresh_staging(out_dir)
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / "README.md").write_text(model_card(result, student), encoding="utf-8")
+        (staging / "train_result.json").write_text(json.dumps({**asdict(result), "student": student}, indent=1),
+                                                   encoding="utf-8")
+        swap_in(staging, out_dir)
+    except Exception:  # a full disk, say: the old model stays, and no half-written staging folder is left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def model_card(result: TrainResult, student: str) -> str:
@@ -531,14 +549,34 @@ def read_train_result(folder: str | Path) -> tuple[TrainResult, str]:
     path = Path(folder) / "train_result.json"
     if not Path(folder).is_dir():
         raise TrainedModelNotFound(f"{folder}: no such folder (expected one written by `train`)")
+    from .data import loads_strict
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
-        return TrainResult(**known), data.get("student", "bundled")
+        data = loads_strict(path.read_bytes(), path)
     except FileNotFoundError:
         raise TrainedModelNotFound(f"{path}: missing; is {folder} a folder written by `train`?") from None
-    except (ValueError, TypeError, AttributeError) as err:
-        raise TrainedModelNotFound(f"{path}: not a train result ({err})") from None
+    except DataError as err:
+        raise TrainedModelNotFound(str(err)) from None
+    if not isinstance(data, dict):
+        raise TrainedModelNotFound(f"{path}: not a train result (expected a JSON object, got {type(data).__name__})")
+    number = (int, float)
+    kinds = {"out_dir": (str,), "config": (dict,), "losses": (list,), "student": (str,)}
+    for name in (*TrainResult.__dataclass_fields__, "student"):
+        value, kind = data.get(name), kinds.get(name, number)
+        if name not in data:
+            if name in ("losses", "student"):
+                continue
+            raise TrainedModelNotFound(f"{path}: field '{name}' is missing; is {folder} a folder written by `train`?")
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise TrainedModelNotFound(f"{path}: field '{name}': expected {' or '.join(k.__name__ for k in kind)}, "
+                                       f"got {type(value).__name__}")
+    if not all(isinstance(x, number) and not isinstance(x, bool) for x in data.get("losses", [])):
+        raise TrainedModelNotFound(f"{path}: field 'losses': expected a list of numbers")
+    for name, kind in (("template", str), ("lora", bool)):
+        if name in data["config"] and not isinstance(data["config"][name], kind):
+            raise TrainedModelNotFound(f"{path}: field 'config.{name}': expected {kind.__name__}")
+    known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
+    return TrainResult(**known), data.get("student", "bundled")
 
 
 def load_trained(folder: str | Path, merge: bool = False):
@@ -555,11 +593,19 @@ def load_trained(folder: str | Path, merge: bool = False):
         from peft import PeftModel
 
         model, tokenizer = load_model(student)
-        model = PeftModel.from_pretrained(model, str(folder))
+        try:
+            model = PeftModel.from_pretrained(model, str(folder))
+        except Exception as err:  # peft, safetensors and json each raise their own kinds for a damaged adapter
+            raise TrainedModelNotFound(f"{folder}: the LoRA adapter could not be loaded ({type(err).__name__}: "
+                                       f"{' '.join(str(err).split())[:300]})") from None
         if merge:
             model = model.merge_and_unload()
     elif (folder / "config.json").is_file():
-        model, tokenizer = load_model(str(folder), fallback=False)
+        try:
+            model, tokenizer = load_model(str(folder), fallback=False)
+        except Exception as err:  # transformers and safetensors raise their own kinds for damaged weights
+            raise TrainedModelNotFound(f"{folder}: the fine-tuned model could not be loaded ({type(err).__name__}: "
+                                       f"{' '.join(str(err).split())[:300]})") from None
     else:
         raise TrainedModelNotFound(f"{folder}: neither adapter_config.json (LoRA) nor config.json (full) is there")
     model.eval()

@@ -68,6 +68,49 @@ def bundled_checkpoint_dir() -> Path:
     return cache_root() / f"smollm2-135m-instruct-f32-v{CACHE_FORMAT}"
 
 
+EDGE_BYTES = 1 << 20  # the quick check hashes this much of each end of a file
+
+
+def _fingerprint(path: Path, full: bool = False) -> str:
+    """sha256 of a file (full) or of its size, first and last EDGE_BYTES (quick: a cut or overwritten file
+    differs, at the cost of reading 2 MB)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if full or size <= 2 * EDGE_BYTES:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        else:
+            digest.update(str(size).encode() + fh.read(EDGE_BYTES))
+            fh.seek(size - EDGE_BYTES)
+            digest.update(fh.read(EDGE_BYTES))
+    return digest.hexdigest()
+
+
+def checkpoint_problems(folder: Path, full: bool = False) -> list[str]:
+    """What is wrong with a cached checkpoint against the sizes and hashes recorded when it was converted
+    (empty: nothing). `full` hashes every byte (doctor does); the quick check runs at every load."""
+    try:
+        files = json.loads((folder / "alpaca_course_source.json").read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["no record of its files (converted by an older version, or damaged)"]
+    problems = []
+    for name, want in files.items():
+        path = folder / name
+        try:
+            if path.stat().st_size != want["size"]:
+                problems.append(f"{name}: {path.stat().st_size:,} bytes, {want['size']:,} when converted")
+            elif _fingerprint(path, full) != want["sha256" if full else "quick"]:
+                problems.append(f"{name}: content changed since it was converted")
+        except OSError as err:
+            problems.append(f"{name}: {err.strerror or err}")
+        except (KeyError, TypeError):
+            problems.append(f"{name}: its record is damaged")
+    return problems
+
+
 def _cache_is_fresh(folder: Path, gguf: Path) -> bool:
     marker = folder / "alpaca_course_source.json"
     if not marker.is_file():
@@ -76,7 +119,12 @@ def _cache_is_fresh(folder: Path, gguf: Path) -> bool:
         source = json.loads(marker.read_text())
     except (OSError, ValueError):
         return False
-    return source.get("gguf_size") == gguf.stat().st_size and (folder / "model.safetensors").is_file()
+    if not isinstance(source, dict) or source.get("gguf_size") != gguf.stat().st_size:
+        return False
+    problems = checkpoint_problems(folder)
+    if problems:
+        log.warning("the cached checkpoint at %s is damaged (%s); converting it again", folder, "; ".join(problems))
+    return not problems
 
 
 def ensure_bundled_checkpoint() -> Path:
@@ -135,8 +183,11 @@ def _convert(gguf: Path, folder: Path) -> None:
     try:
         plain.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
+        files = {p.name: {"size": p.stat().st_size, "sha256": _fingerprint(p, full=True), "quick": _fingerprint(p)}
+                 for p in sorted(staging.iterdir()) if p.is_file()}
         (staging / "alpaca_course_source.json").write_text(
-            json.dumps({"gguf": str(gguf), "gguf_size": gguf.stat().st_size, "hub_id": BUNDLED_HUB_ID})
+            json.dumps({"gguf": str(gguf), "gguf_size": gguf.stat().st_size, "hub_id": BUNDLED_HUB_ID,
+                        "files": files}, indent=1)
         )
         if folder.exists():
             shutil.rmtree(folder)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import DataError, InstructionRecord, append_jsonl, atomic_write_text, records_to_extend
+from .data import DataError, InstructionRecord, append_jsonl, atomic_write_text, loads_strict, records_to_extend
 from .filters import NOVELTY, TRUNCATED, Funnel, NoveltyFilter, apply_rules, first_broken_output_rule
 from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
@@ -530,18 +530,23 @@ def read_run_log(out: str | Path) -> RunLog:
     """Load FILE.run.json for an output file; a damaged log is a DataError that names it."""
     path = run_log_path(Path(out))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_strict(path.read_bytes(), path)
     except FileNotFoundError:
         raise DataError(path, None, None, "run log not found") from None
-    except UnicodeDecodeError as err:
-        raise DataError(path, None, None, f"not valid UTF-8: {err.reason}") from None
-    except ValueError as err:
-        raise DataError(path, getattr(err, "lineno", None), None, f"invalid JSON: {getattr(err, 'msg', err)}") from None
     if not isinstance(data, dict):
         raise DataError(path, None, None, f"expected a JSON object, got {type(data).__name__}")
-    for name, kind in (("settings", dict), ("funnel", dict), ("seed", int), ("written", int)):
-        if name in data and not isinstance(data[name], kind):
-            raise DataError(path, None, name, f"expected {kind.__name__}, got {type(data[name]).__name__}")
+    counts = ("batches", "prompts", "parsed", "written", "prompt_tokens", "completion_tokens")
+    for name, kind in (("settings", dict), ("funnel", dict), ("teacher", str), ("seed_tasks", str), ("seed", int),
+                       *((c, int) for c in counts)):
+        value = data.get(name)
+        if name in data and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise DataError(path, None, name, f"expected {kind.__name__}, got {type(value).__name__}")
+        if name in counts and value is not None and value < 0:
+            raise DataError(path, None, name, f"must not be negative, got {value}")
+    removed = data.get("funnel", {}).get("removed", {})
+    if not isinstance(removed, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                for v in removed.values()):
+        raise DataError(path, None, "funnel.removed", "expected an object of reason -> count")
     known = {f for f in RunLog.__dataclass_fields__}
     for name in ("settings", "teacher", "seed"):
         if name not in data:

@@ -11,8 +11,10 @@ Both count prompt and completion tokens, which is what an API bills for (see `es
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
+import math
 import os
 import time
 import urllib.error
@@ -245,17 +247,49 @@ class TeacherUnavailable(RuntimeError):
     """The API teacher's server could not be reached or kept failing (the message never holds the key)."""
 
 
-def _env_number(name: str, default: float, kind=float):
+MAX_RETRIES = 10  # retries of one request, at most
+MAX_BACKOFF_S = 60.0  # the longest wait between two tries
+MAX_TIMEOUT_S = 3600.0
+MAX_REPLY_BYTES = 50_000_000
+
+
+def _env_number(name: str, default: float, kind=float, low: float = 0, high: float = math.inf):
+    """A number from the environment, finite and within [low, high]; else a TeacherConfigError that names it."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = kind(raw)
     except ValueError:
-        raise TeacherConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
-    if value < 0:
-        raise TeacherConfigError(f"{name} must not be negative, got {raw}")
+        raise TeacherConfigError(f"{name}={raw[:40]!r} is not a {'whole number' if kind is int else 'number'}") \
+            from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise TeacherConfigError(f"{name} must be from {low:g} to {high:g}, got {raw[:40]}")
     return value
+
+
+def _check_base_url(base: str) -> str:
+    """The API base URL if it is one urllib can use (scheme, host, no spaces or control characters)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(base)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if (parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname
+            or any(c.isspace() or ord(c) < 32 for c in base)):
+        raise TeacherConfigError("ALPACA_COURSE_API_BASE must be a URL such as http://localhost:8000/v1 "
+                                 "(http or https, a host, no spaces)")
+    return base.rstrip("/")
+
+
+def _check_key(key: str) -> str:
+    """The API key if it can go into an HTTP header: printable Latin-1, no line breaks (never echoed)."""
+    if any(ord(c) < 32 or ord(c) == 127 or ord(c) > 255 for c in key):
+        raise TeacherConfigError("ALPACA_COURSE_API_KEY holds a line break, a control character or a character "
+                                 "outside Latin-1; copy the key again (it is not shown here)")
+    return key.strip()
 
 
 @dataclass
@@ -288,14 +322,15 @@ class OpenAICompatibleTeacher:
         missing = [n for n, v in (("ALPACA_COURSE_API_BASE", base), ("ALPACA_COURSE_API_MODEL", model)) if not v]
         if missing:
             raise TeacherConfigError(f"set {' and '.join(missing)} to use an API teacher")
-        if not base.startswith(("http://", "https://")):
-            raise TeacherConfigError(f"ALPACA_COURSE_API_BASE must start with http:// or https://, got {base!r}")
-        kwargs.setdefault("timeout", _env_number("ALPACA_COURSE_API_TIMEOUT", 60.0))
-        kwargs.setdefault("max_retries", _env_number("ALPACA_COURSE_API_RETRIES", 4, int))
-        kwargs.setdefault("concurrency", _env_number("ALPACA_COURSE_API_CONCURRENCY", 8, int))
-        if kwargs["concurrency"] < 1:
-            raise TeacherConfigError("ALPACA_COURSE_API_CONCURRENCY must be at least 1")
-        return cls(base.rstrip("/"), model, _key=os.environ.get("ALPACA_COURSE_API_KEY", ""), **kwargs)
+        base = _check_base_url(base.strip())
+        kwargs.setdefault("timeout", _env_number("ALPACA_COURSE_API_TIMEOUT", 60.0, float, 0.1, MAX_TIMEOUT_S))
+        kwargs.setdefault("max_retries", _env_number("ALPACA_COURSE_API_RETRIES", 4, int, 0, MAX_RETRIES))
+        kwargs.setdefault("concurrency", _env_number("ALPACA_COURSE_API_CONCURRENCY", 8, int, 1, 256))
+        return cls(base, model, _key=_check_key(os.environ.get("ALPACA_COURSE_API_KEY", "")), **kwargs)
+
+    def __post_init__(self) -> None:
+        self.max_retries = max(0, min(int(self.max_retries), MAX_RETRIES))
+        self.backoff = max(0.0, min(float(self.backoff), MAX_BACKOFF_S))
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleTeacher(base_url={self.base_url!r}, name={self.name!r}, key={'set' if self._key else 'unset'})"
@@ -309,15 +344,27 @@ class OpenAICompatibleTeacher:
             request = urllib.request.Request(self.base_url + route, data=data, headers=headers, method="POST")
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read().decode("utf-8"))
+                    raw = response.read(MAX_REPLY_BYTES + 1)
+                if len(raw) > MAX_REPLY_BYTES:
+                    raise TeacherUnavailable(f"{self.base_url}{route} sent a reply over {MAX_REPLY_BYTES:,} bytes")
+                try:
+                    reply = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError, RecursionError):
+                    raise TeacherUnavailable(f"{self.base_url}{route} sent a reply that is not JSON in UTF-8 "
+                                             "(is ALPACA_COURSE_API_BASE the API's /v1 address?)") from None
+                if not isinstance(reply, dict):
+                    raise TeacherUnavailable(f"{self.base_url}{route} sent JSON that is not an object")
+                return reply
             except urllib.error.HTTPError as err:
                 retryable = err.code == 429 or err.code >= 500
                 reason = f"HTTP {err.code}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as err:
                 retryable, reason = True, type(err).__name__
+            except (ValueError, UnicodeError) as err:  # a URL or header urllib cannot send
+                raise TeacherConfigError(f"{self.base_url}{route} cannot be requested: {type(err).__name__}") from None
             if not retryable or attempt == self.max_retries:
                 raise TeacherUnavailable(f"{self.base_url}{route} failed after {attempt + 1} attempt(s): {reason}")
-            wait = self.backoff * 2**attempt
+            wait = min(self.backoff * 2**attempt, MAX_BACKOFF_S)
             log.warning("API teacher: %s, retrying in %.1f s (%d/%d)", reason, wait, attempt + 1, self.max_retries)
             time.sleep(wait)
         raise AssertionError("unreachable")
@@ -335,10 +382,14 @@ class OpenAICompatibleTeacher:
             text = choice["message"]["content"] if "message" in choice else choice["text"]
         except (KeyError, IndexError, TypeError):
             raise TeacherUnavailable(f"{self.base_url}{route} sent a reply without choices[0] text") from None
+        if text is not None and not isinstance(text, str):
+            raise TeacherUnavailable(f"{self.base_url}{route} sent choices[0] text of type {type(text).__name__}")
         text, _ = cut_at_stop(text or "", sampling.stop)
-        usage = reply.get("usage") or {}
-        return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-                          "length" if choice.get("finish_reason") == "length" else "stop")
+        usage = reply.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
+        counts = [usage.get(k, 0) for k in ("prompt_tokens", "completion_tokens")]
+        counts = [c if isinstance(c, int) and not isinstance(c, bool) and c >= 0 else 0 for c in counts]
+        return Completion(text, counts[0], counts[1], "length" if choice.get("finish_reason") == "length" else "stop")
 
     def _many(self, route: str, bodies: list[dict], sampling: Sampling) -> list[Completion]:
         """One request per body, up to `concurrency` in flight; completions in input order."""

@@ -146,3 +146,35 @@ def test_two_files_are_compared_at_the_smaller_ones_size(capsys, tmp_path):
     assert small_report["samples"] == 1 and big_report["samples"] == 10
     assert main(["diversity", str(SEEDS), str(big)]) == 0
     assert "N = 8 texts from each file" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage, words", [
+    ("outside", "must name a file inside"),
+    ("missing", "which is not in"),
+    ("state", "invalid JSON"),
+    ("arrow", "could not be read as a saved dataset"),
+    ("splits", "must name a file inside"),
+])
+def test_a_damaged_saved_dataset_is_one_line_and_nothing_outside_it_is_read(tmp_path, damage, words):
+    from datasets import Dataset, DatasetDict
+
+    rows = [json.loads(line) for line in SEEDS.read_text().splitlines()]
+    folder = tmp_path / "saved"
+    if damage == "splits":
+        DatasetDict({"train": Dataset.from_list(rows)}).save_to_disk(str(folder))
+        (folder / "dataset_dict.json").write_text(json.dumps({"splits": ["../elsewhere"]}))
+    else:
+        Dataset.from_list(rows).save_to_disk(str(folder))
+        state = json.loads((folder / "state.json").read_text())
+        arrow = folder / state["_data_files"][0]["filename"]
+        if damage == "outside":  # a copy of the data one folder up, named as if it were ours
+            arrow.rename(tmp_path / "stolen.arrow")
+            state["_data_files"][0]["filename"] = "../stolen.arrow"
+        elif damage == "missing":
+            state["_data_files"][0]["filename"] = "nothing-here.arrow"
+        elif damage == "arrow":
+            arrow.write_bytes(arrow.read_bytes()[:100])
+        (folder / "state.json").write_text("{broken" if damage == "state" else json.dumps(state))
+    with pytest.raises(DataError) as err:
+        load_records(folder)
+    assert words in str(err.value) and "\n" not in str(err.value), err.value

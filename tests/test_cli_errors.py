@@ -228,3 +228,69 @@ def test_an_output_path_that_cannot_be_written_is_one_line(capsys, tmp_path):
     folder.mkdir()
     line = run_cli(capsys, "generate", "--n", "2", "--out", str(folder))
     assert "is-a-folder" in line
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("deep.jsonl", b'{"instruction": "x", "output": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested deeper"),
+    ("deep.json", b"[" * 5000 + b"]" * 5000, "nested deeper"),
+    ("surrogate.jsonl", json.dumps(GOOD).encode() + b'\n{"instruction": "a \\ud800 b", "output": "x"}\n',
+     "lone surrogate"),
+    ("surrogate.json", b'[{"instruction": "ok", "output": "\\udfff"}]', "lone surrogate"),
+    ("dupes.json", b'[{"instruction": "a", "instruction": "b", "output": "x"}]', "duplicate key"),
+    ("nan.json", b'[{"instruction": "a", "output": NaN}]', "NaN"),
+])
+def test_every_reader_refuses_json_that_is_not_data(capsys, tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    for argv in (("diversity", str(path)), ("train", "--data", str(path), "--out", str(tmp_path / "out"))):
+        line = run_cli(capsys, *argv)
+        assert name in line and words in line, line
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("field, value", [("teacher", 3), ("seed", "0"), ("written", -1), ("prompts", True),
+                                          ("settings", []), ("seed_tasks", {}), ("funnel", {"removed": [1]})])
+def test_every_run_log_field_is_checked_before_anything_is_written(capsys, tmp_path, field, value):
+    path = write_jsonl(tmp_path / "g.jsonl", [InstructionRecord("Say hello.", "", "Hello.")])
+    before = path.read_bytes()
+    log = {"settings": {}, "teacher": "bundled", "seed": 0, "funnel": {}, **{field: value}}
+    run_log_path(path).write_text(json.dumps(log))
+    line = run_cli(capsys, "generate", "--n", "3", "--out", str(path))
+    assert "g.jsonl.run.json" in line and field.split(".")[0] in line, line
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["train_result", "adapter_config", "weights"])
+def test_a_damaged_trained_folder_is_one_line(capsys, tmp_path, damage):
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    from dataclasses import asdict
+
+    from alpaca_course.finetune import TrainResult
+
+    result = TrainResult(str(folder), {"template": "chat", "lora": True}, 1, 2, 3, 1, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0)
+    (folder / "train_result.json").write_text(json.dumps({**asdict(result), "steps": "one"}) if damage == "train_result"
+                                              else json.dumps({**asdict(result), "student": "bundled"}))
+    (folder / "adapter_config.json").write_text("{not json" if damage == "adapter_config" else json.dumps(
+        {"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], "task_type": "CAUSAL_LM"}))
+    (folder / "adapter_model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1")  # cut short
+    line = run_cli(capsys, "evaluate", "--adapter", str(folder), "--n", "1")
+    expected = {"train_result": "field 'steps'", "adapter_config": "adapter could not be loaded",
+                "weights": "adapter could not be loaded"}[damage]
+    assert "adapter" in line and expected in line, line
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"prompt": "Answer.", "checks": [{"kind": "max_words", "n": -3}]}, "checks[0].n"),
+    ({"prompt": "Answer.", "checks": [{"kind": "max_words", "n": 0}]}, "checks[0].n"),
+    ({"prompt": "Answer.", "checks": [{"kind": "ends_with", "phrase": "  "}]}, "checks[0].phrase"),
+    ({"prompt": "Answer.", "checks": [{"kind": "keywords", "words": ["a", ""]}]}, "checks[0].words"),
+    ({"prompt": "Answer.", "checks": [{"kind": "lowercase", "n": 2}]}, "checks[0].n"),
+    ({"prompt": "Answer.", "checks": [{"kind": "lowercase"}], "reference": "a reference"}, "reference"),
+    ({"prompt": "A" * 750_000, "checks": [{"kind": "lowercase"}]}, "prompt"),
+    ({"instruction": "Say hi.", "output": "hi", "meta": {"checks": 3}}, "checks"),
+])
+def test_prompt_files_refuse_what_cannot_be_scored(capsys, tmp_path, row, field):
+    path = write_lines(tmp_path / "prompts.jsonl", {"prompt": "Fine.", "checks": [{"kind": "lowercase"}]}, row)
+    line = run_cli(capsys, "evaluate", "--prompts", str(path))
+    assert "prompts.jsonl" in line and "line 2" in line and f"'{field}'" in line, line

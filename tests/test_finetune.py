@@ -119,8 +119,15 @@ def test_full_finetune_saves_loads_back_and_evaluates(tmp_path):
     data = write_jsonl(tmp_path / "data.jsonl", load_seed_tasks()[:40])
     env = {**os.environ, "ALPACA_COURSE_PROFILE": "quick"}
     out = tmp_path / "full"
-    trained = subprocess.run([sys.executable, "-m", "alpaca_course", "train", "--data", str(data), "--out", str(out),
-                              "--full", "--steps", "2", "--quiet"], env=env, capture_output=True, text=True)
+
+    def train_cli(*extra):
+        return subprocess.run([sys.executable, "-m", "alpaca_course", "train", "--data", str(data), "--out", str(out),
+                               "--steps", "2", "--quiet", *extra], env=env, capture_output=True, text=True)
+
+    assert train_cli().returncode == 0 and (out / "adapter_config.json").is_file()  # a LoRA adapter there first
+    refused = train_cli("--full")
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    trained = train_cli("--full", "--overwrite")
     assert trained.returncode == 0, trained.stderr
     assert (out / "config.json").is_file() and not (out / "adapter_config.json").exists()
     model, _, result = load_trained(out)

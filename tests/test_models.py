@@ -28,6 +28,25 @@ def test_cached_checkpoint_is_plain_safetensors():
     assert "quantization_config" not in (folder / "config.json").read_text()
 
 
+def test_a_damaged_cached_checkpoint_is_found_and_converted_again(monkeypatch, tmp_path):
+    import shutil
+
+    source = models.ensure_bundled_checkpoint()
+    assert models.checkpoint_problems(source) == []
+    monkeypatch.setenv("ALPACA_COURSE_CACHE", str(tmp_path))
+    folder = models.bundled_checkpoint_dir()
+    shutil.copytree(source, folder)
+    weights = folder / "model.safetensors"
+    with open(weights, "r+b") as fh:  # a cut copy, as a full disk or a killed copy leaves it
+        fh.truncate(weights.stat().st_size // 2)
+    assert any("model.safetensors" in p for p in models.checkpoint_problems(folder))
+    with open(folder / "tokenizer.json", "r+b") as fh:  # same size, other bytes: only the hash can tell
+        fh.write(b"X")
+    assert len(models.checkpoint_problems(folder)) == 2
+    assert models.ensure_bundled_checkpoint() == folder  # converted again, in place
+    assert models.checkpoint_problems(folder, full=True) == []
+
+
 def test_unreachable_hub_model_falls_back_to_bundled():
     model, tokenizer = models.load_model("no-such-org/no-such-model", device="cpu")
     assert model.config.model_type == "llama" and tokenizer.eos_token == "<|im_end|>"

@@ -233,3 +233,62 @@ def test_the_bundled_model_served_by_name_gets_the_small_teacher_settings():
     assert not is_bundled_model("Qwen/Qwen2.5-1.5B-Instruct")
     big = settings_for_profile(get_profile("cpu"), teacher="Qwen/Qwen2.5-1.5B-Instruct")
     assert big.max_new_tokens <= get_profile("cpu").max_new_tokens  # never Alpaca's 3072 against a small context
+
+
+@pytest.mark.parametrize("name, value", [
+    ("ALPACA_COURSE_API_TIMEOUT", "nan"), ("ALPACA_COURSE_API_TIMEOUT", "inf"), ("ALPACA_COURSE_API_TIMEOUT", "0"),
+    ("ALPACA_COURSE_API_RETRIES", "1000000"), ("ALPACA_COURSE_API_RETRIES", "1.5"),
+    ("ALPACA_COURSE_API_BASE", "http://"), ("ALPACA_COURSE_API_BASE", "http://host:99999/v1"),
+    ("ALPACA_COURSE_API_BASE", "http://a host/v1"), ("ALPACA_COURSE_API_BASE", "ftp://host/v1"),
+    ("ALPACA_COURSE_API_KEY", SECRET + "\r\nX-Evil: 1"), ("ALPACA_COURSE_API_KEY", SECRET + "\u2603"),
+])
+def test_malformed_settings_are_refused_before_any_request_and_never_echo_the_key(api, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(TeacherConfigError, match=name) as err:
+        OpenAICompatibleTeacher.from_env()
+    assert SECRET not in str(err.value) and FakeAPI.seen == []
+
+
+def test_retries_and_backoff_are_capped():
+    from alpaca_course.teachers import MAX_BACKOFF_S, MAX_RETRIES
+
+    teacher = OpenAICompatibleTeacher("http://127.0.0.1:9/v1", "m", max_retries=10**9, backoff=10**9)
+    assert teacher.max_retries == MAX_RETRIES and teacher.backoff == MAX_BACKOFF_S
+
+
+class OddAPI(BaseHTTPRequestHandler):
+    reply: bytes = b""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(OddAPI.reply)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("reply", [b"<html>not an API</html>", b"\xff\xfe{}", b"[1, 2]", b"[" * 100_000,
+                                   b'{"choices": [{"text": 42}]}', b'{"choices": "none"}',
+                                   b'{"choices": [{"message": {"content": ["a"]}}]}'])
+def test_a_reply_that_is_not_an_api_reply_is_one_clear_error(monkeypatch, reply):
+    from alpaca_course.teachers import TeacherUnavailable
+
+    server = serve(monkeypatch, OddAPI)
+    OddAPI.reply = reply
+    try:
+        with pytest.raises(TeacherUnavailable, match="127.0.0.1"):
+            OpenAICompatibleTeacher.from_env(max_retries=0).chat([[{"role": "user", "content": "hi"}]], Sampling())
+    finally:
+        server.shutdown()
+
+
+def test_odd_usage_counts_are_read_as_zero(monkeypatch):
+    server = serve(monkeypatch, OddAPI)
+    OddAPI.reply = b'{"choices": [{"text": "ok"}], "usage": {"prompt_tokens": "7", "completion_tokens": -3}}'
+    try:
+        out = OpenAICompatibleTeacher.from_env(max_retries=0).complete(["x"], Sampling())[0]
+    finally:
+        server.shutdown()
+    assert (out.text, out.prompt_tokens, out.completion_tokens) == ("ok", 0, 0)
