@@ -322,11 +322,24 @@ def train(records: list[InstructionRecord], out_dir: str | Path, config: Finetun
     Pass an already loaded (model, tokenizer) to avoid loading the student again. Returns
     (model, tokenizer, result); the model is ready to generate (eval mode).
     """
+    import contextlib
+
+    from .locking import output_lock
+    from .model_folder import check_out
+
+    config = config or FinetuneConfig()
+    check_out(out_dir, overwrite, trained_ok=True)  # before the lock, which sits beside the folder
+    lock = output_lock(out_dir, "train run", folder=True) if is_main_process() else contextlib.nullcontext()
+    with lock:  # one training at a time into one folder
+        return _train(records, out_dir, config, student, eval_records, progress, model, tokenizer, overwrite)
+
+
+def _train(records, out_dir, config, student, eval_records, progress, model, tokenizer, overwrite):
+    """`train` while its lock is held (the folder is checked again: it may have changed while we waited)."""
     import transformers
 
     from .model_folder import check_out, staging_folder
 
-    config = config or FinetuneConfig()
     out_dir = check_out(out_dir, overwrite, trained_ok=True)
     transformers.set_seed(config.seed)
     if model is None:

@@ -56,16 +56,17 @@ def check_free(out: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def output_lock(out: str | os.PathLike) -> Iterator[Path]:
+def output_lock(out: str | os.PathLike, what: str = "generate run", folder: bool = False) -> Iterator[Path]:
     """Hold FILE.lock and the file itself while the block runs; refuse, naming the holder's PID, when another
-    process holds either (through any path: a symlink or a hard link)."""
+    process holds either (through any path: a symlink or a hard link). A `folder` (a trained model's) is
+    locked by its FOLDER.lock alone, and nothing is created in its place."""
     real = Path(os.path.realpath(out))
     path = lock_path(real)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def refuse(holder: str) -> OutputLocked:
-        return OutputLocked(f"{out}: another generate run is writing this file (PID {holder}); "
-                            f"wait for it to finish or stop it, then run again")
+        return OutputLocked(f"{out}: another {what} is writing {'this folder' if folder else 'this file'} "
+                            f"(PID {holder}); wait for it to finish or stop it, then run again")
 
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -81,7 +82,7 @@ def output_lock(out: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)  # the holder removed the file while we waited for it: lock the new one
     data_fd, created = None, False
     try:
-        if not real.is_dir():
+        if not folder and not real.is_dir():
             created = not real.exists()
             data_fd = os.open(real, os.O_RDONLY | os.O_CREAT, 0o644)
             if not _try_lock(data_fd):  # held through another name (a hard link has its own FILE.lock)

@@ -183,3 +183,17 @@ def test_a_full_disk_leaves_the_old_card_and_the_old_model_whole(tiny_disk, tmp_
         swap_in(staging, model)
     assert (model / "train_result.json").read_text() == "old" and sorted(p.name for p in model.iterdir()) == [
         "adapter_config.json", "train_result.json"]
+
+
+def test_a_second_training_into_the_same_folder_is_refused(tmp_path, capsys):
+    from alpaca_course.locking import output_lock
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"instruction": f"Say {i}.", "input": "", "output": str(i)}) + "\n"
+                            for i in range(4)))
+    out = tmp_path / "adapter"
+    with output_lock(out, "train run", folder=True):  # as a first training holds it
+        assert main(["train", "--data", str(data), "--out", str(out), "--steps", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "another train run is writing this folder" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # the lock made nothing in the folder's place
