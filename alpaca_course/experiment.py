@@ -279,8 +279,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     gets the same number of examples: the fewest that any condition's method kept. With
     `settings.rounds` > 1, each further round is one step of expert iteration on the settings' method.
     """
-    import gc
-
+    from .finetune import release_memory
     from .profiles import get_profile
     from .teachers import LocalTeacher
     from .workspace import generated_data, workspace_dir
@@ -314,7 +313,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
         del teacher
     seconds["curate"] = time.perf_counter() - started
     del base
-    gc.collect()
+    release_memory()
     n = min([len(v) for v in kept.values()] + [settings.n_examples])
     if n < 2:
         from .data import DataError
@@ -327,7 +326,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     model = tok = None
     for condition in settings.conditions:
         del model
-        gc.collect()
+        release_memory()
         started = time.perf_counter()
         name = CONDITIONS[condition]
         model, tok, row = train_student(data[condition], out_dir / condition.replace("+", "_"), profile, settings,
@@ -345,7 +344,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
         records, report = curated_data(teacher, settings, settings.seed + round_, progress)
         curation.append(report.to_dict())
         del teacher, model
-        gc.collect()
+        release_memory()
         name = f"round {round_} student"
         model, tok, training[name] = train_student(records, out_dir / f"round_{round_}", profile, settings, progress)
         for split in splits:
