@@ -45,7 +45,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         name="cpu", teacher="bundled", student="bundled",
-        n_generate=64, gen_batch_size=16, max_new_tokens=384,
+        n_generate=96, gen_batch_size=16, max_new_tokens=384,
         train_steps=60, train_epochs=1.0, train_batch_size=4, max_seq_len=256, lora_r=8,
         full_finetune=False, n_eval_prompts=32, joke_samples=32, collapse_generations=5,
         activation_checkpointing=False,
