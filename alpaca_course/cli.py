@@ -167,13 +167,16 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 def cmd_card(args: argparse.Namespace) -> int:
     """Write a Hugging Face dataset card for a generated file (warnings about the teacher's terms on stderr)."""
+    from .data import output_file
     from .provenance import dataset_card
 
+    if args.out is not None:
+        output_file(args.out)  # before the card is built and its warnings are printed
     card = dataset_card(args.file, teacher=args.teacher, license=args.license, intended_use=args.use,
                         diversity=not args.no_diversity)
     for warning in card.warnings:
         print(f"WARNING: {warning.message}", file=sys.stderr)
-    if args.out:
+    if args.out is not None:
         from .data import atomic_write_text
 
         atomic_write_text(args.out, card)

@@ -210,12 +210,27 @@ def _json_line(record: InstructionRecord) -> str:
     return json.dumps(record.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def output_file(path: str | os.PathLike) -> Path:
+    """The real path a file will be written to (through a symlink, the file it points to); OSError naming it
+    when it is empty, or exists and is not a regular file (a folder, /dev/null, a pipe: never replaced)."""
+    import errno
+    import stat
+
+    if not str(path).strip():
+        raise OSError(errno.EINVAL, "an empty path names no file", repr(str(path)))
+    real = Path(os.path.realpath(path))
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(real).st_mode):
+            raise OSError(errno.EISDIR if real.is_dir() else errno.EINVAL, "is not a regular file", str(path))
+    return real
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Replace a file's content all at once: write a temporary file beside it, fsync it, then rename it over the
     old one. A crash or a full disk leaves either the old file or the new one, whole, never a cut one."""
     import tempfile
 
-    path = Path(path)
+    given, path = Path(path), output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -230,7 +245,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
         if isinstance(err, OSError) and err.filename is None:  # a full disk names no file; say which one it was
             raise OSError(err.errno, err.strerror or str(err), str(path)) from None
         raise
-    return path
+    return given
 
 
 def write_jsonl(path: str | os.PathLike, records: Iterable[InstructionRecord]) -> Path:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import DataError, InstructionRecord, atomic_write_text
+from .data import DataError, InstructionRecord
 from .templates import alpaca_prompt, chat_messages
 
 IGNORE_INDEX = -100

@@ -131,6 +131,10 @@ def ensure_bundled_checkpoint() -> Path:
     """Convert GGUF -> float32 -> safetensors once; return the cached folder."""
     gguf = bundled_gguf_path()
     folder = bundled_checkpoint_dir()
+    root = cache_root()
+    if root.exists() and not root.is_dir():
+        raise ModelNotAvailable(f"{root}: the course's cache must be a folder, and this is a file; point "
+                                "ALPACA_COURSE_CACHE (or XDG_CACHE_HOME) at a folder")
     if _cache_is_fresh(folder, gguf):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)

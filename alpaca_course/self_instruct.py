@@ -18,7 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .data import DataError, InstructionRecord, append_jsonl, atomic_write_text, loads_strict, records_to_extend
+from .data import (
+    DataError,
+    InstructionRecord,
+    append_jsonl,
+    atomic_write_text,
+    loads_strict,
+    records_to_extend,
+)
 from .filters import NOVELTY, TRUNCATED, Funnel, NoveltyFilter, apply_rules, first_broken_output_rule
 from .resources import load_seed_tasks
 from .teachers import Sampling, Teacher
@@ -462,12 +469,13 @@ def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = 
     `seeds` is a file of your own seed tasks: Self-Instruct/Alpaca `seed_tasks.jsonl` (with
     `instances`), instruction/input/output JSONL, an Alpaca JSON array, or a `save_to_disk` folder.
     """
-    from .data import load_records
+    from .data import load_records, output_file
     from .locking import check_free
     from .profiles import get_profile
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    output_file(out)  # '' or a folder or /dev/null: refused before a lock or a run log is made beside it
     profile = profile or get_profile()
     check_free(out)  # refuse before the teacher loads ...
     records_to_extend(out, torn_tail_is_ours=run_log_path(Path(out)).exists(), change=False)  # ... and a bad file too

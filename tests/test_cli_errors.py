@@ -294,3 +294,52 @@ def test_prompt_files_refuse_what_cannot_be_scored(capsys, tmp_path, row, field)
     path = write_lines(tmp_path / "prompts.jsonl", {"prompt": "Fine.", "checks": [{"kind": "lowercase"}]}, row)
     line = run_cli(capsys, "evaluate", "--prompts", str(path))
     assert "prompts.jsonl" in line and "line 2" in line and f"'{field}'" in line, line
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    """A data file, and output paths that cannot be written: a folder, '', /dev/null, a read-only folder."""
+    data = write_jsonl(tmp_path / "g.jsonl", [InstructionRecord(f"Say {i} in words.", "", str(i)) for i in range(4)])
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    locked = tmp_path / "read-only"
+    locked.mkdir()
+    locked.chmod(0o555)
+    yield data, {"folder": str(folder), "empty": "", "devnull": os.devnull, "read-only": str(locked / "out.md")}
+    locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("where", ["folder", "empty", "devnull", "read-only"])
+def test_card_out_that_cannot_be_written_is_one_line_and_replaces_nothing(capsys, outputs, where):
+    data, paths = outputs
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    devnull = os.stat(os.devnull)
+    line = run_cli(capsys, "card", str(data), "--no-diversity", "--out", paths[where])
+    assert "error" in line and (paths[where] in line or where == "empty"), line
+    after = os.stat(os.devnull)  # as root, a careless os.replace would have put a file in place of /dev/null
+    assert (after.st_ino, after.st_mode) == (devnull.st_ino, devnull.st_mode)
+
+
+@pytest.mark.parametrize("where", ["folder", "empty", "devnull"])
+def test_generate_out_that_cannot_be_written_is_one_line_before_the_teacher_loads(capsys, outputs, where):
+    data, paths = outputs
+    line = run_cli(capsys, "generate", "--n", "2", "--out", paths[where])
+    assert "error" in line, line
+    assert not Path(os.devnull + ".run.json").exists() and not Path(os.devnull + ".lock").exists()
+
+
+@pytest.mark.parametrize("where", ["folder", "empty", "devnull"])
+def test_experiment_and_train_outs_that_cannot_be_used_are_one_line(capsys, outputs, where):
+    data, paths = outputs
+    (Path(paths["folder"]) / "mine.txt").write_text("my notes")
+    line = run_cli(capsys, "train", "--data", str(data), "--out", paths[where], "--steps", "1", "--quiet")
+    assert "error" in line, line
+    assert (Path(paths["folder"]) / "mine.txt").read_text() == "my notes"
+
+
+def test_a_cache_that_is_a_file_is_one_line(capsys, tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("not a folder")
+    monkeypatch.setenv("ALPACA_COURSE_CACHE", str(tmp_path / "cache"))
+    line = run_cli(capsys, "evaluate", "--n", "1")
+    assert "ALPACA_COURSE_CACHE" in line and "cache" in line

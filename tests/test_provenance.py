@@ -121,3 +121,15 @@ def test_cli_card_writes_the_file_and_warns(generated, tmp_path, capsys):
     assert read_front_matter(out.read_text())["generation"]["source_model"] == "gpt-4"
     assert "WARNING" in capsys.readouterr().err
     assert main(["card", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_the_card_names_every_teacher_whose_records_are_in_the_file(tmp_path):
+    """A file written by two teachers (records carry their own) warns about the terms of each."""
+    path = tmp_path / "mixed.jsonl"
+    write_jsonl(path, [InstructionRecord("Name a sea animal.", "", "Fish.", {"teacher": "bundled"}),
+                       InstructionRecord("Name a desert animal.", "", "Camel.", {"teacher": "gpt-4o-mini"})])
+    run_log_path(path).write_text(json.dumps({"settings": {}, "teacher": "bundled", "seed": 0}))
+    card = dataset_card(path, intended_use="competing-model", diversity=False)
+    meta = read_front_matter(card)
+    assert len(meta["generation"]["source_models"]) == 2 and "gpt-4o-mini" in meta["generation"]["source_model"]
+    assert any("OpenAI" in w.message for w in card.warnings)
