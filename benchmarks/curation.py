@@ -149,7 +149,7 @@ def main() -> None:
                                                              if k not in ("seed", "conditions")),
              f"Seeds {seeds}; native path {native}; dev {len(sets[DEV])} prompts ({args.dev[0]} seen-kind generated, "
              f"{args.dev[1]} with a dev-only unseen kind, 64 hand-written); test {len(sets[TEST])} prompts "
-             f"({args.test[0]} seen, {args.test[1]} with a test-only unseen kind). All {minutes:.0f} min, alone on the machine.",
+             f"({args.test[0]} seen, {args.test[1]} with a test-only unseen kind). All {minutes:.0f} min.",
              "", "**Dev split (for choosing)**: mean prompt-level strict pass rate over seeds, all dev prompts:",
              "", "| model | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |", "|---|" + "---|" * (len(seeds) + 1)]
     for name in runs[("native", 0)][DEV]:
