@@ -123,14 +123,34 @@ def cmd_diversity(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Fine-tune the profile's student on a data file; save adapter, model card and train_result.json."""
+    """Fine-tune the profile's student on a data file (or by DPO on a pairs file); save adapter, model card and
+    train_result.json."""
     from .finetune import describe_training, is_main_process, train_file
 
+    if args.dpo:
+        return cmd_train_dpo(args)
+    for flag, value in (("--from", args.start), ("--beta", args.beta)):
+        if value is not None:
+            raise ValueError(f"{flag} goes with --dpo PAIRS (preference tuning), not with --data")
     result = train_file(args.data, args.out, progress=not args.quiet and is_main_process(), template=args.template,
                         train_on_inputs=args.train_on_inputs, max_steps=args.steps, lora=False if args.full else None,
                         batch_size=args.batch_size, overwrite=args.overwrite)
     if is_main_process():
         print(describe_training(result))
+    return 0
+
+
+def cmd_train_dpo(args: argparse.Namespace) -> int:
+    """DPO on a pairs file (prompt, chosen, rejected), from the base or from a LoRA student (--from)."""
+    from .preference import train_dpo_file
+
+    for flag, value in (("--template", args.template != "alpaca"), ("--train-on-inputs", args.train_on_inputs),
+                        ("--full", args.full)):
+        if value:
+            raise ValueError(f"{flag} goes with --data (supervised fine-tuning), not with --dpo")
+    result = train_dpo_file(args.dpo, args.out, start=args.start, progress=not args.quiet, overwrite=args.overwrite,
+                            steps=args.steps, batch_size=args.batch_size, beta=args.beta)
+    print(result)
     return 0
 
 
@@ -242,8 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     div.add_argument("--n", type=at_least(2), help="compare at this N (random subsets); default: all texts")
     div.add_argument("--samples", type=at_least(1), default=10, help="subsets drawn when --n is below the file size")
     div.set_defaults(func=cmd_diversity)
-    tr = sub.add_parser("train", help="fine-tune the student (LoRA by default) on a data file")
-    tr.add_argument("--data", required=True, help="JSONL or Alpaca-style JSON")
+    tr = sub.add_parser("train", help="fine-tune the student (LoRA by default) on a data file, or DPO on pairs")
+    source = tr.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="JSONL or Alpaca-style JSON")
+    source.add_argument("--dpo", metavar="PAIRS", help="preference tuning (DPO) on a JSONL of prompt/chosen/rejected")
+    tr.add_argument("--from", dest="start", metavar="FOLDER",
+                    help="with --dpo: start from this LoRA student (it is also the reference); default: the base")
+    tr.add_argument("--beta", type=float, help="with --dpo: how far the student may move from the reference")
     tr.add_argument("--out", required=True, help="folder for the adapter, model card and train_result.json")
     tr.add_argument("--template", choices=["alpaca", "chat"], default="alpaca")
     tr.add_argument("--train-on-inputs", action="store_true", help="also train on prompt tokens")

@@ -210,14 +210,16 @@ def select(prompt: EvalPrompt, answers: Sequence, method: str, rng: random.Rando
 
 def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
            methods: Sequence[str] = ("best+repair",), batch_size: int = 64, limit: int | None = None,
-           progress: bool = True, system: str | None = None) -> tuple[dict[str, list[InstructionRecord]], CurationReport]:
+           progress: bool = True, system: str | None = None,
+           pairs=None) -> tuple[dict[str, list[InstructionRecord]], CurationReport]:
     """Sample k answers per prompt (k copies side by side in a batch) and let each method keep at most one.
 
     Stops once every method has kept `limit` examples (or the prompts run out). Returns the kept
     records of each method (instruction = the constrained prompt) and one report of pass rates
     and token cost over everything sampled. `system` is a system message shown to the teacher only:
     the kept record holds the user's words alone, so the student learns to behave as if it had
-    been told (context distillation).
+    been told (context distillation). Given `pairs` (a `preference.PairCollector`), each sampled prompt's
+    preference pair goes into it, from the same samples; sampling goes on until it also holds the pairs it wants.
     """
     from tqdm.auto import tqdm
 
@@ -240,6 +242,8 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
         for i, prompt in enumerate(chunk):
             answers = outs[i * k:(i + 1) * k]
             passing = report.count(prompt, answers)
+            if pairs is not None:
+                pairs.add(prompt, answers)
             for method in methods:
                 if limit and len(kept[method]) >= limit:
                     continue
@@ -254,7 +258,7 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
                 report.edited[method] += edited
             bar.n = min(target, min(len(v) for v in kept.values()))
             bar.refresh()
-            if limit and all(len(v) >= limit for v in kept.values()):
+            if limit and all(len(v) >= limit for v in kept.values()) and (pairs is None or pairs.done):
                 bar.close()
                 return kept, report
     bar.close()

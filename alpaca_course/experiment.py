@@ -23,10 +23,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .evaluation import EvalReport, PairedDifference, paired_bootstrap
+from .preference import DPOSettings
 
-#: condition -> the student's name in tables ("plain" is generated data; the others are curation methods)
+#: condition -> the student's name in tables ("plain" is generated data, "dpo" preference tuning on the pairs the
+#: same samples hold; the others are curation methods)
 CONDITIONS = {"plain": "plain student", "random": "random-of-k student", "best": "best-of-k student",
-              "repair": "repair-only student", "best+repair": "best-of-k + repair student"}
+              "repair": "repair-only student", "best+repair": "best-of-k + repair student", "dpo": "DPO student"}
 
 
 
@@ -63,13 +65,15 @@ class ExperimentSettings:
     learning_rate: float = 1e-3  # for LoRA students (48 steps: 3e-4 moved the curated student too little, issue 13's
     # attempts H-J, scored on what is now the dev split); a full fine-tune keeps Alpaca's 2e-5
     rounds: int = 1  # 2: one round of expert iteration (the method's student becomes the teacher)
+    dpo: DPOSettings = DPOSettings()  # the "dpo" condition: preference tuning after (or instead of) SFT
     seed: int = 0  # data, sampling and training
 
 
 def settings_for_profile(profile, **changes) -> ExperimentSettings:
     """The experiment's sizes for a profile (quick: a few of everything, for tests)."""
     base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_unseen=4, eval_handwritten=6, steps=3,
-                                        curation_max_new_tokens=40, eval_max_new_tokens=40),
+                                        curation_max_new_tokens=40, eval_max_new_tokens=40,
+                                        dpo=DPOSettings(steps=3, batch_size=2, min_pairs=4, pairs="verifier+repair")),
             "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, eval_unseen=200, steps=250, lora_r=16)
             }.get(profile.name, ExperimentSettings())
     return replace(base, **changes)
@@ -205,12 +209,13 @@ def curation_sampling(settings: ExperimentSettings, seed: int):
                     top_p=1.0, top_k=50, seed=seed)
 
 
-def curated_sets(teacher, settings: ExperimentSettings, methods, seed: int = 0, progress: bool = True):
-    """Each method's kept examples from the same k samples per instruction, and the curation report."""
+def curated_sets(teacher, settings: ExperimentSettings, methods, seed: int = 0, progress: bool = True, pairs=None):
+    """Each method's kept examples from the same k samples per instruction, and the curation report
+    (and, into `pairs`, a `preference.PairCollector`, the preference pairs those samples hold)."""
     from .curation import curate
 
     return curate(teacher, training_pool(settings, seed), settings.k, curation_sampling(settings, seed), tuple(methods),
-                  limit=settings.n_examples, progress=progress)
+                  limit=settings.n_examples, progress=progress, pairs=pairs)
 
 
 def curated_data(teacher, settings: ExperimentSettings, seed: int = 0, progress: bool = True):
@@ -259,6 +264,34 @@ def train_student(records, out_dir: Path, profile, settings: ExperimentSettings,
     return for_answering(model), tokenizer, row
 
 
+def dpo_lora(profile, settings: ExperimentSettings) -> dict:
+    """LoraConfig arguments for a DPO student that starts from the base: the SFT students' rank and modules."""
+    config = finetune_config(profile, settings)
+    return {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
+            "target_modules": list(config.target_modules)}
+
+
+def train_dpo_student(pairs, out_dir: Path, profile, settings: ExperimentSettings, progress: bool = True):
+    """DPO on the pairs the settings use, from the method's student (its folder under `out_dir`) or the base:
+    (merged model ready to answer, tokenizer, what the training did)."""
+    from .preference import train_dpo
+
+    start = out_dir / settings.method.replace("+", "_") if settings.dpo.start == "sft" else None
+    if len(pairs) < 2:
+        from .data import DataError
+
+        raise DataError(None, None, None, f"the samples held only {len(pairs)} preference pairs; raise --k or --examples")
+    model, tokenizer, result = train_dpo(pairs, out_dir / "dpo", replace(settings.dpo, seed=settings.seed),
+                                         profile.student, start, progress, overwrite=True,
+                                         lora_kwargs=dpo_lora(profile, settings))
+    low, high = result.accuracy_interval()
+    row = {"pairs": result.train_pairs, "held_out_pairs": result.held_out_pairs, "steps": result.steps,
+           "seconds": result.seconds, "accuracy_before": result.accuracy_before, "accuracy_after": result.accuracy_after,
+           "accuracy_interval": [low, high], "loss_before": result.loss_before, "loss_after": result.loss_after,
+           "start": result.start}
+    return for_answering(model), tokenizer, row
+
+
 def for_answering(model):
     """A trained model made ready to generate: adapters merged (plain weights answer faster), in the
     precision the base model generates in, so all three models are compared alike."""
@@ -303,13 +336,21 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     seconds["evaluate base"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    methods = [c for c in settings.conditions if c != "plain"]
-    if settings.rounds > 1 and settings.method not in methods:
+    methods = [c for c in settings.conditions if c not in ("plain", "dpo")]
+    dpo_from_sft = "dpo" in settings.conditions and settings.dpo.start == "sft"
+    if (settings.rounds > 1 or "dpo" in settings.conditions) and settings.method not in methods:
         methods.append(settings.method)
+    conditions = [c for c in settings.conditions if c != "dpo"]
+    if dpo_from_sft and settings.method not in conditions:
+        conditions.append(settings.method)  # DPO starts from the method's student: train it first
+    conditions += ["dpo"] if "dpo" in settings.conditions else []
     kept: dict[str, list] = {}
+    from .preference import PairCollector
+
+    collector = PairCollector(settings.dpo.pairs, settings.dpo.min_pairs) if "dpo" in settings.conditions else None
     if methods:
         teacher = curation_teacher(profile, base.model, base.tokenizer)
-        kept, report = curated_sets(teacher, settings, methods, settings.seed, progress)
+        kept, report = curated_sets(teacher, settings, methods, settings.seed, progress, collector)
         curation.append(report.to_dict())
         del teacher
     seconds["curate"] = time.perf_counter() - started
@@ -324,14 +365,21 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     data = {m: kept[m][:n] for m in methods}
     if "plain" in settings.conditions:
         data["plain"] = plain_data(plain_data_path or generated_data(profile, settings.n_examples), n, settings.seed)
+    if collector is not None:
+        from .preference import write_pairs
+
+        write_pairs(out_dir / "pairs.jsonl", collector.pairs)
     model = tok = None
-    for condition in settings.conditions:
+    for condition in conditions:
         del model
         release_memory()
         started = time.perf_counter()
         name = CONDITIONS[condition]
-        model, tok, row = train_student(data[condition], out_dir / condition.replace("+", "_"), profile, settings,
-                                        progress)
+        if condition == "dpo":
+            model, tok, row = train_dpo_student(collector.pairs, out_dir, profile, settings, progress)
+        else:
+            model, tok, row = train_student(data[condition], out_dir / condition.replace("+", "_"), profile, settings,
+                                            progress)
         for split in splits:
             reports[split][name] = answer_all(model, tok, prompts[split], settings.template, name, settings)
         training[name] = row
@@ -359,6 +407,8 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
         pairs += [(CONDITIONS["random"], CONDITIONS[c]) for c in settings.conditions if c not in ("plain", "random")]
     if "plain" in settings.conditions:
         pairs += [(CONDITIONS["plain"], CONDITIONS[c]) for c in settings.conditions if c != "plain"]
+    if dpo_from_sft:
+        pairs.append((CONDITIONS[settings.method], CONDITIONS["dpo"]))
     pairs += [(CONDITIONS[settings.method] if r == 2 else f"round {r - 1} student", f"round {r} student")
               for r in range(2, settings.rounds + 1)]
     differences = {split: compare_by_kind(reports[split], pairs, prompts[split]) for split in splits}

@@ -508,9 +508,10 @@ def quiet_progress(trainer, show: bool) -> None:
     trainer.add_callback(LossBar())
 
 
-def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str) -> None:
-    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json and a model card, all at once:
-    written to a staging folder beside `out_dir`, then swapped in whole (model_folder.swap_in)."""
+def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str, extra: dict[str, str] | None = None) -> None:
+    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json, a model card and any `extra`
+    files (name -> text), all at once: written to a staging folder beside `out_dir`, then swapped in whole
+    (model_folder.swap_in)."""
     from .model_folder import fresh_staging, swap_in
 
     staging = fresh_staging(out_dir)
@@ -520,6 +521,8 @@ def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str) -> 
         (staging / "README.md").write_text(model_card(result, student), encoding="utf-8")
         (staging / "train_result.json").write_text(json.dumps({**asdict(result), "student": student}, indent=1),
                                                    encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         swap_in(staging, out_dir)
     except Exception:  # a full disk, say: the old model stays, and no half-written staging folder is left behind
         shutil.rmtree(staging, ignore_errors=True)
@@ -531,17 +534,23 @@ def model_card(result: TrainResult, student: str) -> str:
     config = result.config
     kind = "LoRA adapter" if config["lora"] else "fully fine-tuned model"
     base = "HuggingFaceTB/SmolLM2-135M-Instruct" if student == "bundled" else student
+    dpo = config.get("dpo")
+    trained_on = (f"by DPO (beta {dpo['beta']}, starting from {config.get('start', 'base')}) on "
+                  f"{result.train_examples} preference pairs of its teacher's own answers, a verifier's pick against "
+                  f"an answer that failed a check," if isinstance(dpo, dict) else
+                  f"on {result.train_examples} machine-generated instruction examples")
+    held_out = ("held-out preference pairs; the loss is DPO's, log 2 = 0.693 before training" if isinstance(dpo, dict)
+                else "held-out examples from the same generated data")
     return f"""---
 base_model: {base}
 library_name: {"peft" if config["lora"] else "transformers"}
 license: apache-2.0
-tags: [alpaca-course, sft, {"lora" if config["lora"] else "full-finetune"}, synthetic-data]
+tags: [alpaca-course, {"dpo" if isinstance(dpo, dict) else "sft"}, {"lora" if config["lora"] else "full-finetune"}, synthetic-data]
 ---
 
 # {kind} trained with Alpaca Course
 
-A course exercise, not a product: a {kind} for `{base}`, trained on {result.train_examples} machine-generated
-instruction examples with the {config["template"]} template.
+A course exercise, not a product: a {kind} for `{base}`, trained {trained_on} with the {config["template"]} template.
 
 ## Training
 
@@ -552,7 +561,7 @@ instruction examples with the {config["template"]} template.
 - trainable parameters: {result.trainable_params:,} of {result.total_params:,} ({100 * result.trainable_params / result.total_params:.2f}%)
 - examples skipped (too long, or an output cut at the teacher's token limit): {result.skipped_too_long}
 
-## Evaluation (held-out examples from the same generated data)
+## Evaluation ({held_out})
 
 | | loss | perplexity |
 |---|---|---|

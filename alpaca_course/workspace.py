@@ -76,6 +76,38 @@ def curated_adapter(profile, method: str | None = None) -> Path:
     return folder
 
 
+def pairs_file() -> Path:
+    """workspace/pairs.jsonl: the preference pairs lesson 04's best-of-k samples held."""
+    return workspace_dir() / "pairs.jsonl"
+
+
+def dpo_folder() -> Path:
+    """workspace/dpo: the DPO student."""
+    return workspace_dir() / "dpo"
+
+
+def dpo_adapter(profile) -> Path:
+    """The DPO student (lesson 04), made if it is not there yet: from the curated student, on the pairs file
+    (curating again for pairs if lesson 04 left none)."""
+    from .experiment import curation_teacher, dpo_lora, settings_for_profile
+    from .preference import PairCollector, load_pairs, train_dpo, write_pairs
+
+    settings = settings_for_profile(profile)
+    folder = dpo_folder()
+    if not (folder / "train_result.json").exists():
+        print("no DPO student in the workspace yet; training one on the verifier's pairs (lesson 04 explains)")
+        start = curated_adapter(profile) if settings.dpo.start == "sft" else None
+        if not pairs_file().exists():
+            from .experiment import curated_sets
+
+            collector = PairCollector(settings.dpo.pairs, settings.dpo.min_pairs)
+            curated_sets(curation_teacher(profile), settings, [settings.method], settings.seed, pairs=collector)
+            write_pairs(pairs_file(), collector.pairs)
+        train_dpo(load_pairs(pairs_file()), folder, settings.dpo, profile.student, start,
+                  lora_kwargs=dpo_lora(profile, settings))
+    return folder
+
+
 def save_result(name: str, data) -> Path:
     """Keep a lesson's measurements as workspace/results/NAME.json, for later lessons to cite."""
     import json

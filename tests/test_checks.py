@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 
 import numpy as np
@@ -336,6 +337,19 @@ def paired_separately(a, b, samples, seed):
     return float((b - a).mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def dpo_loss(pc, pr, rc, rr, beta):
+    margin = beta * ((pc - rc) - (pr - rr))
+    return math.log1p(math.exp(-margin)) if margin > -30 else -margin
+
+
+def dpo_loss_flipped(pc, pr, rc, rr, beta):
+    return dpo_loss(pr, pc, rr, rc, beta)
+
+
+def dpo_loss_no_reference(pc, pr, rc, rr, beta):
+    return dpo_loss(pc, pr, 0.0, 0.0, beta)
+
+
 CASES = [  # checker, right answer, plausible wrong answer, words the failure message must contain
     (checks.check_format_alpaca, format_alpaca, format_alpaca_wrong, "### Input:"),
     (checks.check_chat_messages, to_chat, to_chat_wrong, "input"),
@@ -361,6 +375,8 @@ CASES = [  # checker, right answer, plausible wrong answer, words the failure me
     (checks.check_win_rate, win_rate, win_rate_ties_lost, "half a win"),
     (checks.check_win_rate, win_rate, win_rate_no_error, "ValueError"),
     (checks.check_best_of_k, best_of_k, best_of_k_last, "first"),
+    (checks.check_dpo_loss, dpo_loss, dpo_loss_flipped, "sign is flipped"),
+    (checks.check_dpo_loss, dpo_loss, dpo_loss_no_reference, "reference is missing"),
     (checks.check_paired_bootstrap, paired, paired_separately, "separately"),
     (checks.check_fit_gaussian, fit, fit_ddof0, "n - 1"),
     (checks.check_tail_fraction, tail, tail_one_sided, "both tails"),

@@ -17,6 +17,7 @@ from .lesson03 import check_compression_ratio, check_count_distinct, check_disti
 from .lesson04 import (
     check_best_of_k,
     check_count_lora_params,
+    check_dpo_loss,
     check_lora_config,
     check_lora_params,
     check_sft_config,
@@ -52,6 +53,7 @@ __all__ = [
     "check_count_distinct",
     "check_lora_params",
     "check_count_lora_params",
+    "check_dpo_loss",
     "check_lora_config",
     "check_sft_config",
     "check_within_word_limit",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .harness import Case, Feedback, call_once, compare_fields, run_cases
+from .harness import Case, Feedback, call_once, close, compare_fields, run_cases
 
 
 def check_lora_params(fn: Callable[[int, int, int], int]) -> Feedback:
@@ -131,3 +131,39 @@ def check_best_of_k(fn: Callable) -> Feedback:
     if problem is None and (list(value[0]), value[1]) != ([], 0.0):
         return Feedback(task, False, True, f"with no prompts expected ([], 0.0), got {value!r}", hint)
     return Feedback(task, True, True, "first passing answer kept, failures skipped, pass rate per answer")
+
+
+def check_dpo_loss(fn: Callable[[float, float, float, float, float], float]) -> Feedback:
+    """dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta) -> DPO's loss for one pair, from four
+    summed log-probabilities."""
+    import math
+
+    from ..preference import dpo_loss, reward_margins
+
+    def expected(pc: float, pr: float, rc: float, rr: float, beta: float) -> float:
+        return dpo_loss(reward_margins([(pc, pr)], [(rc, rr)], beta))
+
+    rows = [("the student equals its reference", (-12.0, -15.0, -12.0, -15.0, 0.1)),
+            ("the chosen answer gained", (-10.0, -15.0, -12.0, -15.0, 0.1)),
+            ("the rejected answer gained", (-12.0, -13.0, -12.0, -15.0, 0.5)),
+            ("a large beta", (-30.5, -41.0, -33.0, -40.0, 2.0)),
+            ("a huge margin", (-1.0, -400.0, -50.0, -20.0, 1.0))]
+    cases = [Case(label, args, expected(*args)) for label, args in rows]
+    hint = ("the implicit reward of an answer is beta x (log pi - log ref); the loss is -log sigmoid(reward of chosen "
+            "- reward of rejected). Write -log sigmoid(x) as log(1 + exp(-x)) (math.log1p), and mind large margins")
+
+    def softplus(x: float) -> float:  # log(1 + e^x) = -log sigmoid(-x), without overflow
+        return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+    def diagnose(case: Case, got: Any) -> str | None:
+        pc, pr, rc, rr, beta = case.args
+        margin = beta * ((pc - rc) - (pr - rr))
+        if close(got, softplus(margin), 1e-6):
+            return "the sign is flipped: the loss must fall as the chosen answer gains on the rejected one"
+        if close(got, softplus(-margin / beta), 1e-6):
+            return "beta is missing: multiply the difference of log-ratios by beta"
+        if close(got, softplus(-beta * (pc - pr)), 1e-6):
+            return "the reference is missing: each answer's reward is log pi - log ref, not log pi alone"
+        return None
+
+    return run_cases("dpo_loss", fn, cases, hint, same=lambda got, exp: close(got, exp, 1e-6), diagnose=diagnose)
