@@ -180,21 +180,30 @@ def split_pairs(pairs: Sequence[PreferencePair], fraction: float, seed: int = 0)
     return shuffled[n_held:], shuffled[:n_held]
 
 
+def pair_rows(tokenizer, pair: PreferencePair, max_length: int) -> list[dict] | None:
+    """The chosen and the rejected answer tokenized as SFT tokenizes (chat template, answer tokens labelled),
+    or None when either does not fit in max_length tokens."""
+    from .finetune import FinetuneConfig, tokenize_example
+
+    config = FinetuneConfig(template="chat", max_length=max_length)
+    rows = [tokenize_example(tokenizer, InstructionRecord(pair.prompt, "", answer), config)
+            for answer in (pair.chosen, pair.rejected)]
+    return None if None in rows else rows
+
+
 def answer_logps(model, tokenizer, pairs: Sequence[PreferencePair], max_length: int = 512,
                  batch_size: int = 8) -> list[tuple[float, float]]:
     """(log p(chosen), log p(rejected)) for each pair: the answer's tokens summed, given the prompt (chat template)."""
     import torch
 
-    from .finetune import FinetuneConfig, PadCollator, masked_token_loss, tokenize_example
+    from .finetune import PadCollator, masked_token_loss
 
-    config = FinetuneConfig(template="chat", max_length=max_length)
     rows = []
     for pair in pairs:
-        for answer in (pair.chosen, pair.rejected):
-            row = tokenize_example(tokenizer, InstructionRecord(pair.prompt, "", answer), config)
-            if row is None:
-                raise ValueError(f"a pair is longer than {max_length} tokens; raise max_length")
-            rows.append(row)
+        both = pair_rows(tokenizer, pair, max_length)
+        if both is None:
+            raise ValueError(f"a pair is longer than {max_length} tokens; raise max_length")
+        rows += both
     collate = PadCollator(tokenizer.pad_token_id)
     device = next(model.parameters()).device
     logps = []
@@ -345,7 +354,11 @@ def _train_dpo(pairs, out_dir, settings, student, start, progress, overwrite, lo
     out_dir = check_out(out_dir, overwrite, trained_ok=True)
     transformers.set_seed(settings.seed)
     model, tokenizer, peft_config = load_policy(student, start, lora_kwargs)
-    train_pairs, held = split_pairs(pairs, settings.held_out, settings.seed)
+    fitting = [p for p in pairs if pair_rows(tokenizer, p, settings.max_length) is not None]  # never cut an answer
+    if len(fitting) < 2:
+        raise DataError(None, None, None, f"only {len(fitting)} of {len(pairs)} pairs fit in max_length="
+                                          f"{settings.max_length} tokens; need at least 2")
+    train_pairs, held = split_pairs(fitting, settings.held_out, settings.seed)
     reference = answer_logps(model, tokenizer, held, settings.max_length)  # before training, the student *is* ref
     device = next(model.parameters()).device.type
     _, mixed = training_precision(device, full_finetune=False)
@@ -373,7 +386,8 @@ def _train_dpo(pairs, out_dir, settings, student, start, progress, overwrite, lo
                             batch_size=settings.batch_size, seed=settings.seed, **_lora_fields(model))
     trainable, total = count_parameters(model)
     record = TrainResult(str(out_dir), {**asdict(config), "dpo": asdict(settings), "start": result.start},
-                         trainable, total, len(train_pairs), len(held), 0, result.steps, seconds, 0.0,
+                         trainable, total, len(train_pairs), len(held), len(pairs) - len(fitting), result.steps,
+                         seconds, 0.0,
                          peak_memory_mb(), result.loss_before, result.loss_after, [h["loss"] for h in history])
     save(model, tokenizer, out_dir, record, student_of(start, student),
          extra={"dpo_result.json": json.dumps(asdict(result), indent=1)})

@@ -154,3 +154,13 @@ def test_every_lesson_links_to_its_existing_exercise_notebook():
         links = re.findall(r"\]\(\.\./(exercises/[\w.]+)\)", text)
         assert links == [f"exercises/{lesson.stem}_exercises.ipynb"], lesson.name
         assert (ROOT / links[0]).exists()
+
+
+def test_the_points_instructors_read_are_the_points_nbgrader_counts():
+    text = " ".join((ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8").split())
+    stated = dict(re.findall(r"(\d\d): (\d+)", text[text.index("Points per notebook:"):][:200]))
+    for path in SOLUTIONS:
+        cells = _read(path).cells
+        points = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in cells)
+        assert int(stated[path.name[:2]]) == points, f"INSTRUCTORS.md gives {path.name[:2]} {stated[path.name[:2]]} points"
+        assert f"worth {points} points under nbgrader" in cells[-1].source, path.name

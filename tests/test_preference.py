@@ -119,6 +119,26 @@ def test_dpo_on_top_of_an_sft_student_keeps_its_adapter_and_uses_it_as_reference
     assert any(not (b_dpo[n] == p).all() for n, p in b_sft.items())  # ... and DPO moved on from it
 
 
+def test_every_dpo_config_argument_still_exists(tmp_path):
+    from trl import DPOConfig
+
+    from alpaca_course.preference import dpo_config_kwargs
+
+    kwargs = dpo_config_kwargs(DPOSettings(beta=0.3, steps=5), str(tmp_path), None, "cpu")
+    config = DPOConfig(**kwargs)  # a renamed argument raises TypeError here
+    assert (config.beta, config.max_steps, config.precompute_ref_log_probs) == (0.3, 5, True)
+    assert config.warmup_steps == 0  # a run this short must not spend its steps warming up
+
+
+def test_a_pair_too_long_is_left_out_not_cut(teacher):
+    from alpaca_course.preference import pair_rows
+
+    short = PreferencePair("Say hi.", "hi", "Hello there")
+    long = PreferencePair("Say hi.", "hi " * 400, "Hello")
+    assert pair_rows(teacher.tokenizer, short, 64) is not None
+    assert pair_rows(teacher.tokenizer, long, 64) is None
+
+
 def test_the_loss_written_by_hand_matches_trl(teacher):
     pair = PreferencePair("Name a colour. Use only lowercase letters.", "blue", "Blue")
     loss, chosen, rejected = trl_loss(teacher.model, teacher.tokenizer, pair, -9.0, -7.5, beta=0.3)
