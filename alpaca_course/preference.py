@@ -237,7 +237,9 @@ def reward_accuracy(margins: Sequence[float]) -> float:
 
 @dataclass(frozen=True)
 class DPOSettings:
-    """DPO's levers (benchmarks/RESULTS.md records which were tried, and on which split)."""
+    """DPO's levers (benchmarks/RESULTS.md records which were tried, and on which split). The defaults had the highest
+    mean dev pass rate of a 2-seed screen on 2026-12-06 (0.381; beta 0.5: 0.379, learning rate 1e-3: 0.340, starting
+    from the base: 0.306)."""
 
     beta: float = 0.1  # how far from the reference the student may move: larger keeps it closer
     learning_rate: float = 5e-4  # for the LoRA adapter
