@@ -431,7 +431,7 @@ def train_dpo_file(pairs_path: str | Path, out_dir: str | Path, start: str | Pat
 
     check_out(out_dir, overwrite, data=pairs_path)
     profile = profile or get_profile()
-    settings = DPOSettings(**{k: v for k, v in changes.items() if v is not None})
+    settings = DPOSettings(**{k: v for k, v in changes.items() if v is not None}, start="sft" if start else "base")
     if settings.steps < 1 or settings.beta <= 0 or settings.learning_rate <= 0:
         raise ValueError("steps must be at least 1, and beta and the learning rate above 0")
     pairs = load_pairs(pairs_path)

@@ -32,11 +32,12 @@ from alpaca_course.evaluation import paired_bootstrap
 from alpaca_course.experiment import (
     CONDITIONS,
     answer_all,
+    run_experiment,
     settings_for_profile,
     train_dpo_student,
 )
 from alpaca_course.finetune import release_memory
-from alpaca_course.preference import load_pairs
+from alpaca_course.preference import family_counts, load_pairs
 from alpaca_course.profiles import generation_dtype, get_profile
 
 SUBSETS = ("all", "seen", "unseen")
@@ -85,8 +86,6 @@ def main() -> None:
         base_settings = settings_for_profile(profile, seed=seed, conditions=("dpo",))
         settings = replace(base_settings, dpo=replace(base_settings.dpo, **variants[0]))
         with tempfile.TemporaryDirectory() as tmp:
-            from alpaca_course.experiment import run_experiment
-
             result = run_experiment(profile, settings, out_dir=tmp, progress=False, prompt_sets={args.split: prompts})
             reports = dict(result.reports[args.split])
             reports[variant_name(variants[0])] = reports.pop(CONDITIONS["dpo"])
@@ -102,10 +101,7 @@ def main() -> None:
                 del model
         passes[seed] = {name: by_subset(r, prompts) for name, r in reports.items()}
         rows[seed] = {"training": training, "words": {n: r.lengths["mean_words"] for n, r in reports.items()},
-                      "pairs": len(pairs), "pair_families": {}, "curation": result.curation[0]}
-        from alpaca_course.preference import family_counts
-
-        rows[seed]["pair_families"] = family_counts(pairs)
+                      "pairs": len(pairs), "pair_families": family_counts(pairs), "curation": result.curation[0]}
         log.append({"seed": seed, "minutes": (time.perf_counter() - t0) / 60, "result": result.to_dict(),
                     "variants": training, "words": rows[seed]["words"]})
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
