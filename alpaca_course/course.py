@@ -33,14 +33,32 @@ def drop_widget_outputs(notebook) -> int:
     return removed
 
 
-def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, float, int]:
-    """Execute one notebook in its own folder; save the executed copy and HTML. Returns (status, minutes, figures)."""
+# Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held.
+PEAK_PROBE = ("import resource as _r, sys as _s\n"
+              "print('peak-kb', max(_r.getrusage(w).ru_maxrss for w in (_r.RUSAGE_SELF, _r.RUSAGE_CHILDREN))"
+              " // (1024 if _s.platform == 'darwin' else 1))")
+
+
+def read_peak_mb(cell) -> float | None:
+    """The probe cell's answer in MB (None if it did not run: an earlier cell failed)."""
+    for output in cell.get("outputs", []):
+        if output.get("name") == "stdout" and output.get("text", "").startswith("peak-kb "):
+            return int(output["text"].split()[1]) / 1024
+    return None
+
+
+def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, float, int, float | None]:
+    """Execute one notebook in its own folder; save the executed copy and HTML.
+
+    Returns (status, minutes, figures, peak MB of the lesson's kernel or None)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(path, as_version=4)
+    probe = nbformat.v4.new_code_cell(PEAK_PROBE)
+    notebook.cells.append(probe)
     started = time.perf_counter()
     status = "ok"
     try:
@@ -49,6 +67,7 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     except CellExecutionError as err:
         status = f"FAILED: {str(err).strip().splitlines()[-1][:80]}"
     minutes = (time.perf_counter() - started) / 60
+    peak_mb = read_peak_mb(notebook.cells.pop())
     drop_widget_outputs(notebook)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
@@ -57,11 +76,16 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     drawn, shown = count_figures(notebook, html)
     if status == "ok" and drawn != shown:
         status = f"FAILED: {drawn} figures drawn, {shown} in the HTML"
-    return status, minutes, drawn
+    return status, minutes, drawn, peak_mb
+
+
+def format_mb(mb: float | None) -> str:
+    """A peak for the table: '3,812 MB', or 'not measured'."""
+    return "not measured" if mb is None else f"{mb:,.0f} MB"
 
 
 def run_course(out_dir: Path | None = None, only: list[str] | None = None) -> int:
-    """Run every lesson; print a table of lesson, status and minutes. Returns the number of failures."""
+    """Run every lesson; print a table of lesson, status, minutes and peak memory. Returns the number of failures."""
     out_dir = out_dir or ROOT / "build"
     os.environ.setdefault("ALPACA_COURSE_WORKSPACE", str(ROOT / "workspace"))
     rows, failures, total = [], 0, 0.0
@@ -69,14 +93,16 @@ def run_course(out_dir: Path | None = None, only: list[str] | None = None) -> in
         if only and not any(path.name.startswith(o) for o in only):
             continue
         print(f"running {path.name} ...", flush=True)
-        status, minutes, figures = run_lesson(path, out_dir)
-        rows.append((path.stem, status, minutes, figures))
+        status, minutes, figures, peak_mb = run_lesson(path, out_dir)
+        rows.append((path.stem, status, minutes, figures, peak_mb))
         failures += status != "ok"
         total += minutes
-        print(f"  {status} in {minutes:.1f} min, {figures} figures", flush=True)
-    print("\n| lesson | status | minutes | figures (all in the HTML) |\n|---|---|---|---|")
-    for name, status, minutes, figures in rows:
-        print(f"| {name} | {status} | {minutes:.1f} | {figures} |")
-    print(f"| total | {len(rows) - failures}/{len(rows)} ok | {total:.1f} | {sum(r[3] for r in rows)} |")
+        print(f"  {status} in {minutes:.1f} min, {figures} figures, peak {format_mb(peak_mb)}", flush=True)
+    print("\n| lesson | status | minutes | figures (all in the HTML) | peak memory |\n|---|---|---|---|---|")
+    for name, status, minutes, figures, peak_mb in rows:
+        print(f"| {name} | {status} | {minutes:.1f} | {figures} | {format_mb(peak_mb)} |")
+    peaks = [r[4] for r in rows if r[4] is not None]
+    print(f"| total | {len(rows) - failures}/{len(rows)} ok | {total:.1f} | {sum(r[3] for r in rows)} | "
+          f"{format_mb(max(peaks) if peaks else None)} |")
     print(f"\nExecuted notebooks and HTML: {out_dir}")
     return failures

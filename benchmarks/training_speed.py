@@ -6,7 +6,9 @@ Ways to train lesson 04's student (the experiment's LoRA settings: chat template
 modules, r 8, batch 4):
 - float32 weights, TRL's default gradient checkpointing (what the cpu profile did up to 2026-12-03);
 - float32 weights without gradient checkpointing (activations kept, not recomputed in the backward pass);
-- bf16 autocast on float32 weights, and a bf16 frozen base with float32 adapters, with or without autocast.
+- bf16 autocast on float32 weights, and a bf16 frozen base with float32 adapters, with or without autocast;
+- the same batch of 4 per optimizer step in micro-batches of 2 or 1 (gradient accumulation), which keeps
+  fewer activations at once.
 Each runs the same records and seed, in a fresh process of its own, so its peak resident memory is its
 own; we report seconds per step after a warm-up step, that peak memory, the training loss of the last
 steps, and the held-out loss after training (computed in float32 for all).
@@ -48,13 +50,17 @@ class StepClock:
         return Clock()
 
 
-VARIANTS = {  # name: (weights, mixed precision, gradient checkpointing)
-    "float32, checkpointing": ("float32", None, True),
-    "float32": ("float32", None, False),
-    "bf16 autocast": ("float32", "bf16", False),
-    "bf16 weights": ("bfloat16", None, False),
-    "bf16 weights and autocast": ("bfloat16", "bf16", False),
-    "bf16 weights and autocast, checkpointing": ("bfloat16", "bf16", True),
+VARIANTS = {  # name: (weights, mixed precision, gradient checkpointing, micro-batch: None for the whole batch)
+    "float32, checkpointing": ("float32", None, True, None),
+    "float32": ("float32", None, False, None),
+    "float32, micro-batches of 2": ("float32", None, False, 2),
+    "float32, micro-batches of 1": ("float32", None, False, 1),
+    "bf16 autocast": ("float32", "bf16", False, None),
+    "bf16 weights": ("bfloat16", None, False, None),
+    "bf16 weights and autocast": ("bfloat16", "bf16", False, None),
+    "bf16 weights and autocast, checkpointing": ("bfloat16", "bf16", True, None),
+    "bf16 weights and autocast, micro-batches of 2": ("bfloat16", "bf16", False, 2),
+    "bf16 weights and autocast, micro-batches of 1": ("bfloat16", "bf16", False, 1),
 }
 
 
@@ -64,8 +70,11 @@ def run(variant: str, train_records, held_out, config, steps: int) -> dict:
 
     import torch
 
-    weights, mixed, checkpointing = VARIANTS[variant]
+    weights, mixed, checkpointing, micro = VARIANTS[variant]
     config = dataclasses.replace(config, activation_checkpointing=checkpointing)
+    if micro:  # the same batch per optimizer step, in pieces: gradients accumulate over batch // micro passes
+        config = dataclasses.replace(config, batch_size=micro,
+                                     gradient_accumulation_steps=config.batch_size // micro)
     model, tokenizer = load_model("bundled", device="cpu", dtype=weights)
     tokenizer.padding_side = "right"
     dataset, _ = build_dataset(tokenizer, train_records, config)

@@ -15,8 +15,11 @@ def test_run_lesson_writes_html_with_every_figure(tmp_path):
     cells = [nbformat.v4.new_code_cell("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
                                        "%matplotlib inline\nplt.plot([1, 3, 2]); plt.show()\nprint('done')")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), source)
-    status, minutes, figures = run_lesson(source, tmp_path / "build")
+    status, minutes, figures, peak_mb = run_lesson(source, tmp_path / "build")
     assert status == "ok" and figures == 1 and minutes >= 0
+    assert 10 < peak_mb < 4096  # a kernel that imported matplotlib holds tens of MB
+    saved = nbformat.read(tmp_path / "build" / "99_demo.ipynb", as_version=4)
+    assert len(saved.cells) == 1  # the memory probe is not saved
     html = (tmp_path / "build" / "99_demo.html").read_text()
     assert count_figures(nbformat.read(tmp_path / "build" / "99_demo.ipynb", as_version=4), html) == (1, 1)
 
@@ -24,8 +27,8 @@ def test_run_lesson_writes_html_with_every_figure(tmp_path):
 def test_a_failing_cell_is_reported_not_raised(tmp_path):
     source = tmp_path / "98_broken.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), source)
-    status, _, _ = run_lesson(source, tmp_path / "build")
-    assert status.startswith("FAILED") and "ZeroDivisionError" in status
+    status, _, _, peak_mb = run_lesson(source, tmp_path / "build")
+    assert status.startswith("FAILED") and "ZeroDivisionError" in status and peak_mb is None
 
 
 def test_progress_widgets_are_dropped_from_the_saved_copy():
@@ -38,3 +41,11 @@ def test_progress_widgets_are_dropped_from_the_saved_copy():
     cell = nbformat.v4.new_code_cell("generate()", outputs=[widget, text])
     notebook = nbformat.v4.new_notebook(cells=[cell])
     assert drop_widget_outputs(notebook) == 1 and notebook.cells[0].outputs == [text]
+
+
+def test_the_peak_probe_reads_what_the_kernel_held(tmp_path):
+    source = tmp_path / "97_memory.ipynb"
+    hold = "import numpy as np\nblock = np.ones(300 * 2**20 // 8)  # 300 MB, touched"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(hold)]), source)
+    status, _, _, peak_mb = run_lesson(source, tmp_path / "build")
+    assert status == "ok" and 300 < peak_mb < 1500
