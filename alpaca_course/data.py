@@ -41,6 +41,10 @@ class DataError(ValueError):
         ) if p)
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):
+        """Rebuilt from its four parts, so the error crosses a process boundary (multiprocessing, DataLoader workers)."""
+        return type(self), (self.path, self.line, self.field, self.message)
+
 
 @dataclass
 class InstructionRecord:
