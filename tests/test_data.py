@@ -152,3 +152,13 @@ def test_atomic_write_keeps_the_old_file_whole_when_the_write_fails(tmp_path, mo
         atomic_write_text(path, "new and longer")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temporary file left behind
+
+
+def test_a_data_error_crosses_a_process_boundary_whole():
+    import pickle
+
+    from alpaca_course.data import DataError
+
+    error = pickle.loads(pickle.dumps(DataError("data.jsonl", 7, "output", "expected a string")))
+    assert isinstance(error, DataError) and (error.path, error.line, error.field) == ("data.jsonl", 7, "output")
+    assert str(error) == "data.jsonl, line 7, field 'output': expected a string"
