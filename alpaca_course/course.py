@@ -33,10 +33,14 @@ def drop_widget_outputs(notebook) -> int:
     return removed
 
 
-# Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held.
-PEAK_PROBE = ("import resource as _r, sys as _s\n"
-              "print('peak-kb', max(_r.getrusage(w).ru_maxrss for w in (_r.RUSAGE_SELF, _r.RUSAGE_CHILDREN))"
-              " // (1024 if _s.platform == 'darwin' else 1))")
+# Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held. On Linux
+# the kernel's own figure is VmHWM: ru_maxrss would also count what the process that launched it held when it forked.
+PEAK_PROBE = """import re as _re, resource as _r, sys as _s
+try:
+    _own = int(_re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+except (OSError, AttributeError):
+    _own = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss // (1024 if _s.platform == "darwin" else 1)
+print("peak-kb", max(_own, _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss // (1024 if _s.platform == "darwin" else 1)))"""
 
 
 def read_peak_mb(cell) -> float | None:

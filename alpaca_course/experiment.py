@@ -74,7 +74,8 @@ def settings_for_profile(profile, **changes) -> ExperimentSettings:
     base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_unseen=4, eval_handwritten=6, steps=3,
                                         curation_max_new_tokens=40, eval_max_new_tokens=40,
                                         dpo=DPOSettings(steps=3, batch_size=2, min_pairs=4, pairs="verifier+repair")),
-            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, eval_unseen=200, steps=250, lora_r=16)
+            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, eval_unseen=200, steps=250, lora_r=16,
+                                      dpo=DPOSettings(micro_batch_size=None))
             }.get(profile.name, ExperimentSettings())
     return replace(base, **changes)
 

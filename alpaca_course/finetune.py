@@ -16,6 +16,7 @@ import math
 import os
 import resource
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,7 +43,8 @@ class FinetuneConfig:
     learning_rate: float = 3e-4
     max_steps: int = 60  # 0: use num_train_epochs
     num_train_epochs: float = 1.0
-    batch_size: int = 4
+    batch_size: int = 4  # examples per optimizer step
+    micro_batch_size: int | None = None  # examples per forward pass (None: the whole batch); gradients accumulate
     gradient_accumulation_steps: int = 1
     warmup: float = 0.03  # a fraction of the steps
     lr_scheduler_type: str = "cosine"
@@ -56,6 +58,7 @@ def config_for_profile(profile, **changes) -> FinetuneConfig:
     """Sizes from the profile: LoRA on cpu/quick, full fine-tuning (Alpaca's lr 2e-5) on gpu."""
     config = FinetuneConfig(max_length=profile.max_seq_len, max_steps=profile.train_steps,
                             num_train_epochs=profile.train_epochs, batch_size=profile.train_batch_size,
+                            micro_batch_size=profile.train_micro_batch,
                             lora=not profile.full_finetune, lora_r=profile.lora_r,
                             activation_checkpointing=profile.activation_checkpointing)
     if profile.full_finetune:
@@ -115,6 +118,15 @@ def masked_token_loss(logits, labels, reduction: str = "mean"):
     shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
     return torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)).float(),
                                              shift_labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction=reduction)
+
+
+def masked_token_losses(logits, labels):
+    """Each row's per-token cross-entropy, shape (rows, positions - 1), computed one row at a time: a float32 copy
+    of a whole batch's logits would be rows x positions x 49,152 x 4 bytes (400 MB at 8 x 256)."""
+    import torch
+
+    return torch.stack([masked_token_loss(logits[i:i + 1], labels[i:i + 1], reduction="none")
+                        for i in range(logits.size(0))])
 
 
 def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneConfig):
@@ -188,6 +200,19 @@ def per_process_batch(batch_size: int, processes: int) -> int:
     return batch_size // processes
 
 
+def micro_batches(batch_size: int, micro_batch_size: int | None) -> tuple[int, int]:
+    """(examples per forward pass, passes per optimizer step): the same step in smaller pieces, for less memory.
+
+    Each pass keeps only its own activations; the gradients add up over the passes, and the loss is divided by
+    the step's token count, so the update is the one the whole batch would make."""
+    if not micro_batch_size or micro_batch_size >= batch_size:
+        return batch_size, 1
+    if batch_size % micro_batch_size:
+        raise ValueError(f"a batch of {batch_size} does not split into micro-batches of {micro_batch_size}; "
+                         f"use a micro-batch size that divides it")
+    return micro_batch_size, batch_size // micro_batch_size
+
+
 def warmup_steps(config: FinetuneConfig) -> float:
     """Warm-up for the Trainer: the configured share, or none when it would take every step.
 
@@ -209,12 +234,14 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = 
     Under `accelerate launch` each process gets its share of the global batch (gloo on CPUs).
     """
     processes = world_size()
+    per_pass, passes = micro_batches(per_process_batch(config.batch_size, processes), config.micro_batch_size)
     return {
         "output_dir": out_dir, "max_steps": config.max_steps if config.max_steps else -1,
         "num_train_epochs": config.num_train_epochs,
-        "per_device_train_batch_size": per_process_batch(config.batch_size, processes),
+        "per_device_train_batch_size": per_pass,
         **({"ddp_backend": "gloo"} if processes > 1 and device == "cpu" else {}),
-        "gradient_accumulation_steps": config.gradient_accumulation_steps, "learning_rate": config.learning_rate,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps * passes,
+        "learning_rate": config.learning_rate,
         "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": warmup_steps(config),
         "weight_decay": config.weight_decay, "activation_checkpointing": config.activation_checkpointing,
         "logging_steps": 1, "save_strategy": "no", "report_to": "none",
@@ -246,9 +273,7 @@ def trained_token_losses(model, tokenizer, records: list[InstructionRecord], con
             batch = {k: v.to(model.device) for k, v in batch.items()}
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             labels = batch["labels"][:, 1:]
-            token_loss = torch.nn.functional.cross_entropy(
-                logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX,
-                reduction="none").view(labels.shape)
+            token_loss = masked_token_losses(logits, batch["labels"])
             trained = labels != IGNORE_INDEX
             out += [(labels[i][trained[i]].tolist(), token_loss[i][trained[i]].tolist()) for i in range(len(labels))]
     return out
@@ -307,8 +332,15 @@ def split_records(records: list[InstructionRecord], fraction: float, seed: int =
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MB.
+
+    Linux: VmHWM, the process's own high-water mark (ru_maxrss also keeps what the parent held when it forked,
+    so a Jupyter kernel started by a large process would report that). Elsewhere ru_maxrss (bytes on macOS)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def release_memory() -> None:

@@ -196,7 +196,7 @@ def answer_logps(model, tokenizer, pairs: Sequence[PreferencePair], max_length: 
     """(log p(chosen), log p(rejected)) for each pair: the answer's tokens summed, given the prompt (chat template)."""
     import torch
 
-    from .finetune import PadCollator, masked_token_loss
+    from .finetune import PadCollator, masked_token_losses
 
     rows = []
     for pair in pairs:
@@ -213,7 +213,7 @@ def answer_logps(model, tokenizer, pairs: Sequence[PreferencePair], max_length: 
         for start in range(0, len(rows), batch_size):
             batch = {k: v.to(device) for k, v in collate(rows[start:start + batch_size]).items()}
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            per_token = masked_token_loss(logits, batch["labels"], reduction="none").view(logits.size(0), -1)
+            per_token = masked_token_losses(logits, batch["labels"])
             logps += (-per_token.sum(dim=1)).tolist()
     model.train(was_training)
     return list(zip(logps[0::2], logps[1::2], strict=True))
@@ -245,6 +245,7 @@ class DPOSettings:
     learning_rate: float = 5e-4  # for the LoRA adapter
     steps: int = 32
     batch_size: int = 4  # pairs per step
+    micro_batch_size: int | None = 2  # pairs per forward pass (None: the whole batch), for memory (RESULTS.md)
     held_out: float = 0.2  # pairs kept out of training, to measure the implicit-reward accuracy
     start: str = "sft"  # "sft": from the course's curated student (also the reference); "base": from the base
     pairs: str = "verifier"  # PAIR_SOURCES: the verifier's pairs alone, or the program's repairs too
@@ -287,7 +288,11 @@ class DPOResult:
 
 def dpo_config_kwargs(settings: DPOSettings, out_dir: str, mixed: str | None, device: str) -> dict[str, Any]:
     """Keyword arguments for trl.DPOConfig (a test checks each still exists)."""
-    return {"output_dir": out_dir, "max_steps": settings.steps, "per_device_train_batch_size": settings.batch_size,
+    from .finetune import micro_batches
+
+    per_pass, passes = micro_batches(settings.batch_size, settings.micro_batch_size)
+    return {"output_dir": out_dir, "max_steps": settings.steps, "per_device_train_batch_size": per_pass,
+            "gradient_accumulation_steps": passes,
             "learning_rate": settings.learning_rate, "lr_scheduler_type": "cosine", "warmup_steps": 0.1 if settings.steps >= 10 else 0,
             "beta": settings.beta, "max_length": settings.max_length, "precompute_ref_log_probs": True,
             "precompute_ref_batch_size": 16, "activation_checkpointing": False, "logging_steps": 1,

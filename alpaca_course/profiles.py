@@ -36,6 +36,8 @@ class Profile:
     joke_samples: int
     collapse_generations: int
     activation_checkpointing: bool = True  # off on the CPU profiles: 0.69x the step time, 2.8 GB (RESULTS.md)
+    train_micro_batch: int | None = None  # examples per forward pass (None: the whole batch); the CPU profiles
+    # use 2: bf16 2.9 -> 2.1 GB and float32 3.8 -> 2.4 GB at about the same step time (RESULTS.md, 2026-12-07)
 
     def as_dict(self) -> dict:
         """Plain dict, for printing and for metadata."""
@@ -48,14 +50,14 @@ PROFILES: dict[str, Profile] = {
         n_generate=96, gen_batch_size=16, max_new_tokens=384,
         train_steps=60, train_epochs=1.0, train_batch_size=4, max_seq_len=256, lora_r=8,
         full_finetune=False, n_eval_prompts=32, joke_samples=32, collapse_generations=5,
-        activation_checkpointing=False,
+        activation_checkpointing=False, train_micro_batch=2,
     ),
     "quick": Profile(
         name="quick", teacher="bundled", student="bundled",
         n_generate=24, gen_batch_size=8, max_new_tokens=256,
         train_steps=10, train_epochs=1.0, train_batch_size=4, max_seq_len=192, lora_r=8,
         full_finetune=False, n_eval_prompts=8, joke_samples=16, collapse_generations=2,
-        activation_checkpointing=False,
+        activation_checkpointing=False, train_micro_batch=2,
     ),
     "gpu": Profile(
         name="gpu", teacher="HuggingFaceTB/SmolLM2-1.7B-Instruct", student="HuggingFaceTB/SmolLM2-360M",

@@ -152,3 +152,33 @@ def test_a_run_too_short_for_warm_up_skips_it_and_still_learns(tmp_path):
     assert result.steps == 1
     moved = [name for name, p in model.named_parameters() if "lora_B" in name and p.abs().max() > 0]
     assert moved, "one step of training left every lora_B at 0: the learning rate was 0"
+
+
+def test_micro_batches_split_a_step_without_changing_the_update(tmp_path):
+    """Two passes of 2 examples make the optimizer step one pass of 4 makes (float32, no dropout, plain SGD:
+    Adam's first step is about lr x sign(gradient), which would hide a gradient scaled wrong)."""
+
+    from alpaca_course.finetune import build_dataset, make_trainer, micro_batches
+    from alpaca_course.models import load_model
+
+    assert micro_batches(4, 2) == (2, 2) and micro_batches(4, None) == (4, 1) and micro_batches(4, 8) == (4, 1)
+    with pytest.raises(ValueError, match="does not split"):
+        micro_batches(4, 3)
+    records = [r for r in load_seed_tasks() if r.output][:4]
+    adapters = []
+    for micro in (None, 2):
+        config = FinetuneConfig(template="chat", max_steps=1, batch_size=4, micro_batch_size=micro, lora_dropout=0.0,
+                                learning_rate=1.0, warmup=0.0, activation_checkpointing=False, max_length=96)
+        kwargs = sft_config_kwargs(config, str(tmp_path), None, "cpu")
+        assert kwargs["per_device_train_batch_size"] * kwargs["gradient_accumulation_steps"] == 4
+        model, tokenizer = load_model("bundled", device="cpu", dtype="float32")
+        dataset, _ = build_dataset(tokenizer, records, config)
+        trainer = make_trainer(model, tokenizer, dataset, config, str(tmp_path / f"run-{micro}"), progress=False,
+                               lora=True, mixed=None)
+        trainer.args.optim = "sgd"
+        trainer.train()
+        adapters.append({k: v.detach().clone() for k, v in trainer.model.named_parameters() if "lora_" in k})
+    moved = max((adapters[0][k] - adapters[1][k]).abs().max().item() for k in adapters[0])
+    step = max(v.abs().max().item() for k, v in adapters[0].items() if "lora_B" in k)
+    assert step > 1e-6, "the step moved the adapters"
+    assert moved < 1e-3 * step, f"micro-batches changed the update by {moved:.2e} (step {step:.2e})"

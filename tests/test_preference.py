@@ -128,6 +128,10 @@ def test_every_dpo_config_argument_still_exists(tmp_path):
     config = DPOConfig(**kwargs)  # a renamed argument raises TypeError here
     assert (config.beta, config.max_steps, config.precompute_ref_log_probs) == (0.3, 5, True)
     assert config.warmup_steps == 0  # a run this short must not spend its steps warming up
+    # four pairs a step, two per forward pass: the gradients of two passes add up to one step
+    assert (config.per_device_train_batch_size, config.gradient_accumulation_steps) == (2, 2)
+    whole = DPOConfig(**dpo_config_kwargs(DPOSettings(micro_batch_size=None), str(tmp_path), None, "cpu"))
+    assert (whole.per_device_train_batch_size, whole.gradient_accumulation_steps) == (4, 1)
 
 
 def test_a_pair_too_long_is_left_out_not_cut(teacher):
