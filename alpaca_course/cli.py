@@ -41,9 +41,8 @@ def at_least(minimum: int):
 def expected_errors() -> tuple[type[BaseException], ...]:
     """The failures a learner can cause and fix: reported in one line, never with a traceback."""
     from .data import DataError
-    from .finetune import TrainedModelNotFound
     from .locking import OutputLocked
-    from .model_folder import OutputFolderError
+    from .model_folder import OutputFolderError, TrainedModelNotFound
     from .models import ModelNotAvailable
     from .profiles import ProfileError
     from .teachers import TeacherConfigError, TeacherUnavailable
@@ -93,7 +92,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate (or resume generating) N instruction examples into a JSONL file."""
-    from .self_instruct import describe_run, generate_file
+    from .run_log import describe_run
+    from .self_instruct import generate_file
 
     started = time.perf_counter()
     log = generate_file(args.n, args.out, seed=args.seed, teacher=args.teacher, preset=args.preset, style=args.style,
@@ -169,7 +169,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """The base and one student per condition on held-out prompts, with intervals and paired differences."""
-    from .experiment import run_experiment, settings_for_profile
+    from .experiment import experiment_settings, run_experiment
     from .profiles import get_profile
 
     profile = get_profile()
@@ -178,7 +178,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     changes = {"k": args.k, "n_examples": args.examples, "steps": args.steps, "rounds": args.rounds,
                "eval_generated": args.eval_generated, "method": method, "eval_split": args.split,
                "conditions": conditions}
-    settings = settings_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
+    settings = experiment_settings(profile, **{k: v for k, v in changes.items() if v is not None})
     result = run_experiment(profile, settings, out_dir=args.out, plain_data_path=args.plain_data,
                             progress=not args.quiet)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
@@ -212,7 +212,8 @@ def cmd_course(args: argparse.Namespace) -> int:
     from .diversity import file_report
     from .doctor import run_doctor
     from .profiles import get_profile
-    from .self_instruct import describe_run, generate_file
+    from .run_log import describe_run
+    from .self_instruct import generate_file
 
     status = run_doctor()
     if status:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from .data import InstructionRecord
+from .stats import Difference, paired_change
 
 
 def fit_gaussian(samples: np.ndarray) -> tuple[float, float]:
@@ -206,53 +207,11 @@ def as_dicts(stats: list[GenerationStats]) -> list[dict]:
     return [{k: v for k, v in asdict(s).items() if k not in ("samples", "record_losses", "rare_losses")} for s in stats]
 
 
-@dataclass
-class Change:
-    """A quantity measured before and after on the same items, with a paired bootstrap interval of the change."""
-
-    name: str
-    before: float
-    after: float
-    low: float
-    high: float
-    n: int
-    unit: str  # what the n counts
-    paired: bool = True  # False: the two sides are different items, each resampled on its own
-
-    @property
-    def difference(self) -> float:
-        """after - before"""
-        return self.after - self.before
-
-    def verdict(self) -> str:
-        """'went up' / 'went down' only when the whole interval is on one side of 0, else 'no detectable change'."""
-        return "went up" if self.low > 0 else "went down" if self.high < 0 else "no detectable change"
-
-    def sentence(self) -> str:
-        """One line, worded by the interval."""
-        return (f"{self.name} {self.verdict()}: {self.before:.3f} -> {self.after:.3f} ({self.difference:+.3f}, "
-                f"95% {'paired ' if self.paired else ''}interval {self.low:+.3f} to {self.high:+.3f}, n = {self.n} {self.unit})")
-
-
-def paired_change(name: str, before, after, statistic, unit: str, samples: int = 2000, seed: int = 0) -> Change:
-    """Resample the items (the same indices for both), recompute the statistic on each side: an interval for the change."""
-    if len(before) != len(after) or not before:
-        raise ValueError("a paired change needs the same, non-empty set of items before and after")
-    rng = np.random.default_rng(seed)
-    n = len(before)
-    diffs = []
-    for _ in range(samples):
-        idx = rng.integers(0, n, n)
-        diffs.append(statistic([after[i] for i in idx]) - statistic([before[i] for i in idx]))
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return Change(name, statistic(list(before)), statistic(list(after)), float(low), float(high), n, unit)
-
-
 def _token_mean(losses) -> float:
     return sum(t for t, _ in losses) / max(sum(c for _, c in losses), 1)
 
 
-def loop_changes(stats: list[GenerationStats], seed: int = 0) -> list[Change]:
+def loop_changes(stats: list[GenerationStats], seed: int = 0) -> list[Difference]:
     """First against last generation: distinct-2 of the answers (resampling instructions), loss on real text and
     on its rare tokens (resampling the real records), each with its paired interval."""
     from .diversity import distinct_n
@@ -268,7 +227,7 @@ def loop_changes(stats: list[GenerationStats], seed: int = 0) -> list[Change]:
     return changes
 
 
-def compare_modes(replaced: GenerationStats, accumulated: GenerationStats, seed: int = 0) -> list[Change]:
+def compare_modes(replaced: GenerationStats, accumulated: GenerationStats, seed: int = 0) -> list[Difference]:
     """Accumulate against replace at the same generation, paired over the same instructions and real records."""
     from .diversity import distinct_n
 
@@ -279,7 +238,7 @@ def compare_modes(replaced: GenerationStats, accumulated: GenerationStats, seed:
                           _token_mean, "real records", seed=seed)]
 
 
-def what_we_saw(stats: list[GenerationStats], changes: list[Change]) -> str:
+def what_we_saw(stats: list[GenerationStats], changes: list[Difference]) -> str:
     """'What we saw' for the self-training loop, written from the intervals."""
     lines = [f"What we saw ({stats[-1].mode}), generation 0 against generation {stats[-1].generation}:"]
     lines += [f"- {c.sentence()}" for c in changes]

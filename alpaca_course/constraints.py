@@ -1,6 +1,6 @@
 """Verifiable constraints: turn plain instructions into ones a program can grade.
 
-Each family is one kind of check from `evaluation.CHECKS` ("at most N words", "in lowercase",
+Each family is one kind of check from `verifier.CHECKS` ("at most N words", "in lowercase",
 ...). The material comes in three disjoint splits, on every axis at once:
 
 - **train**: what curation samples and students learn from;
@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .evaluation import EvalPrompt
+from .verifier import EvalPrompt
 
 TRAIN, DEV, TEST = "train", "dev", "test"
 SPLITS = (TRAIN, DEV, TEST)
@@ -282,8 +282,7 @@ def draw_kinds(rng: random.Random, kinds: Sequence[str], two_share: float = 0.3)
 
 
 def constrained_prompts(n: int, split: str, seed: int = 0, kinds: Sequence[str] | None = None,
-                        instructions: Sequence[tuple[str, str]] | None = None, two_share: float = 0.3,
-                        label: str | None = None) -> list[EvalPrompt]:
+                        two_share: float = 0.3, label: str | None = None) -> list[EvalPrompt]:
     """n prompts: base instructions of `split` (cycled, shuffled) with one or two constraints in `split`'s phrasings.
 
     Families are dealt in turn, so every family is about equally represented; by default the kinds
@@ -291,7 +290,7 @@ def constrained_prompts(n: int, split: str, seed: int = 0, kinds: Sequence[str] 
     """
     label = label or split
     rng = random.Random(f"{label}-{seed}")
-    bases = list(instructions if instructions is not None else base_instructions(split))
+    bases = list(base_instructions(split))
     kinds = list(kinds or SEEN_KINDS)
     if not bases:
         raise ValueError(f"no base instructions in the {split} split")
@@ -312,7 +311,7 @@ def held_out_prompts(n_generated: int = 96, seed: int = 0, handwritten: int | No
     """An evaluation set of `split` (DEV or TEST): its seed tasks in its phrasings over the seen kinds, then
     `n_unseen` prompts whose first constraint is a kind held out whole, then (dev only) the hand-written
     packaged prompts (all 64, or the first `handwritten`; they were written for choosing, so test never has them)."""
-    from .evaluation import load_eval_prompts
+    from .verifier import load_eval_prompts
 
     if split not in (DEV, TEST):
         raise ValueError(f"evaluation prompts come from the dev or the test split, not {split!r}")

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from .data import InstructionRecord
-from .evaluation import EvalPrompt, check, word_count
 from .filters import first_broken_output_rule
 from .teachers import Sampling, Teacher
+from .verifier import EvalPrompt, check, word_count
 
 
 def verify(prompt: EvalPrompt, answer: str, finish_reason: str = "stop") -> str | None:
@@ -133,10 +133,10 @@ class CurationReport:
         """Answers the first method kept that a program edited."""
         return next(iter(self.edited.values()), 0)
 
-    def count(self, prompt: EvalPrompt, answers: Sequence) -> int:
-        """Add one prompt's k samples: how many pass, by family, and why the others were rejected.
-        Returns how many of them passed."""
-        reasons = [verify(prompt, a.text.strip(), a.finish_reason) for a in answers]
+    def count(self, prompt: EvalPrompt, answers: Sequence, reasons: Sequence[str | None] | None = None) -> int:
+        """Add one prompt's k samples: how many pass, by family, and why the others were rejected (`reasons`: the
+        verifier's verdict on each sample, if already known). Returns how many of them passed."""
+        reasons = verdicts(prompt, answers) if reasons is None else reasons
         self.prompts += 1
         self.samples += len(answers)
         self.passing_samples += reasons.count(None)
@@ -188,8 +188,15 @@ class CurationReport:
 METHODS = ("random", "best", "repair", "best+repair")
 
 
-def select(prompt: EvalPrompt, answers: Sequence, method: str, rng: random.Random) -> tuple[str | None, bool]:
-    """(the answer `method` keeps from these samples, or None; whether a program edited it)."""
+def verdicts(prompt: EvalPrompt, answers: Sequence) -> list[str | None]:
+    """`verify` on each of one prompt's samples: None for a pass, else why it was rejected."""
+    return [verify(prompt, a.text.strip(), a.finish_reason) for a in answers]
+
+
+def select(prompt: EvalPrompt, answers: Sequence, method: str, rng: random.Random,
+           reasons: Sequence[str | None] | None = None) -> tuple[str | None, bool]:
+    """(the answer `method` keeps from these samples, or None; whether a program edited it).
+    `reasons`: the verifier's verdict on each sample, if already known (`verdicts`)."""
     texts = [a.text.strip() for a in answers]
     if method == "random":
         fine = [t for t, a in zip(texts, answers, strict=True) if a.finish_reason != "length" and not first_broken_output_rule(t, prompt.prompt)]
@@ -197,7 +204,8 @@ def select(prompt: EvalPrompt, answers: Sequence, method: str, rng: random.Rando
     if method not in METHODS:
         raise ValueError(f"unknown curation method {method!r}; known: {', '.join(METHODS)}")
     pool = list(zip(texts, answers, strict=True))[: 1 if method == "repair" else len(texts)]
-    passing = [t for t, a in pool if verify(prompt, t, a.finish_reason) is None]
+    reasons = verdicts(prompt, answers) if reasons is None else reasons
+    passing = [t for (t, _), reason in zip(pool, reasons, strict=False) if reason is None]
     if passing:
         return passing[0], False
     if method in ("repair", "best+repair"):
@@ -241,13 +249,14 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
         report.completion_tokens += teacher.usage.completion_tokens - before[1]
         for i, prompt in enumerate(chunk):
             answers = outs[i * k:(i + 1) * k]
-            passing = report.count(prompt, answers)
+            reasons = verdicts(prompt, answers)  # each sample verified once; the report, methods and pairs share it
+            passing = report.count(prompt, answers, reasons)
             if pairs is not None:
-                pairs.add(prompt, answers)
+                pairs.add(prompt, answers, reasons)
             for method in methods:
                 if limit and len(kept[method]) >= limit:
                     continue
-                text, edited = select(prompt, answers, method, random.Random(f"{sampling.seed}-{prompt.id}"))
+                text, edited = select(prompt, answers, method, random.Random(f"{sampling.seed}-{prompt.id}"), reasons)
                 if text is None:
                     continue
                 kept[method].append(InstructionRecord(prompt.prompt, "", text, {
@@ -266,9 +275,9 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
 
 
 def best_of_k(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling: Sampling | None = None,
-              batch_size: int = 64, limit: int | None = None, progress: bool = True, system: str | None = None,
+              batch_size: int = 64, limit: int | None = None, progress: bool = True,
               repair_answers: bool = False) -> tuple[list[InstructionRecord], CurationReport]:
     """Best-of-k: keep the first of k samples that `verify` accepts (with `repair_answers`, else a repaired one)."""
     method = "best+repair" if repair_answers else "best"
-    kept, report = curate(teacher, prompts, k, sampling, (method,), batch_size, limit, progress, system)
+    kept, report = curate(teacher, prompts, k, sampling, (method,), batch_size, limit, progress)
     return kept[method], report

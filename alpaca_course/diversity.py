@@ -17,7 +17,6 @@ Definitions used here (see the lesson for why each matters):
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import random
 import re
@@ -194,10 +193,6 @@ def ngram_vendi(texts: Sequence[str], ns: Sequence[int] = (1, 2, 3, 4), q: float
     return vendi_score(K, q)
 
 
-def embedding_vendi(embeddings: np.ndarray, q: float = 1) -> float:
-    """Vendi score of the cosine similarity of embeddings."""
-    return vendi_score(cosine_gram(embeddings), q)
-
 
 def embed_texts(model, tokenizer, texts: Sequence[str], batch_size: int = 32, max_length: int = 128) -> np.ndarray:
     """Mean-pooled last hidden states of a causal LM (e.g. the bundled model): one vector per text, offline."""
@@ -249,10 +244,6 @@ class DiversityReport:
         return {"label": self.label, "n": self.n, "mean_words": round(self.mean_words, 2), "samples": self.samples,
                 "metrics": {k: {"value": v, "low": lo, "high": hi, "direction": PANEL[k][1] if k in PANEL else ""}
                             for k, (v, lo, hi) in self.values.items()}}
-
-    def to_json(self) -> str:
-        """The report as a JSON string."""
-        return json.dumps(self.to_dict(), indent=2)
 
     def __str__(self) -> str:
         head = f"{self.label + ': ' if self.label else ''}N = {self.n}, mean length {self.mean_words:.1f} words"

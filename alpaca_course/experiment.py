@@ -22,8 +22,9 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .evaluation import EvalReport, PairedDifference, paired_bootstrap
+from .evaluation import EvalReport
 from .preference import DPOSettings
+from .stats import Difference, paired_bootstrap
 
 #: condition -> the student's name in tables ("plain" is generated data, "dpo" preference tuning on the pairs the
 #: same samples hold; the others are curation methods)
@@ -69,15 +70,12 @@ class ExperimentSettings:
     seed: int = 0  # data, sampling and training
 
 
-def settings_for_profile(profile, **changes) -> ExperimentSettings:
-    """The experiment's sizes for a profile (quick: a few of everything, for tests)."""
-    base = {"quick": ExperimentSettings(n_examples=6, k=2, eval_generated=6, eval_unseen=4, eval_handwritten=6, steps=3,
-                                        curation_max_new_tokens=40, eval_max_new_tokens=40,
-                                        dpo=DPOSettings(steps=3, batch_size=2, min_pairs=4, pairs="verifier+repair")),
-            "gpu": ExperimentSettings(n_examples=1000, k=8, eval_generated=400, eval_unseen=200, steps=250, lora_r=16,
-                                      dpo=DPOSettings(micro_batch_size=None))
-            }.get(profile.name, ExperimentSettings())
-    return replace(base, **changes)
+def experiment_settings(profile, **changes) -> ExperimentSettings:
+    """The experiment's settings: the defaults, then the profile's sizes (`Profile.experiment`), then `changes`."""
+    sizes = dict(profile.experiment)
+    if "dpo" in sizes:
+        sizes["dpo"] = replace(DPOSettings(), **sizes["dpo"])
+    return replace(ExperimentSettings(), **{**sizes, **changes})
 
 
 def eval_prompts(settings: ExperimentSettings, split: str | None = None):
@@ -94,7 +92,7 @@ class ExperimentResult:
 
     settings: dict
     reports: dict[str, dict[str, EvalReport]]  # split -> model -> report
-    differences: dict[str, dict[str, dict[str, PairedDifference]]]  # split -> subset (all/seen/unseen) -> pair -> diff
+    differences: dict[str, dict[str, dict[str, Difference]]]  # split -> subset (all/seen/unseen) -> pair -> diff
     curation: list[dict] = field(default_factory=list)  # one CurationReport.to_dict() per round
     training: dict[str, dict] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -112,12 +110,12 @@ class ExperimentResult:
         """Plain data for JSON."""
         return {"settings": self.settings,
                 "models": {s: {k: v.to_dict() for k, v in r.items()} for s, r in self.reports.items()},
-                "differences": {s: {sub: {k: asdict(v) | {"verdict": v.verdict()} for k, v in d.items()}
+                "differences": {s: {sub: {k: v.to_dict() for k, v in d.items()}
                                     for sub, d in by.items()} for s, by in self.differences.items()},
                 "curation": self.curation, "training": self.training, "seconds": self.seconds}
 
 
-def results_table(reports: dict[str, EvalReport], differences: dict[str, PairedDifference]) -> str:
+def results_table(reports: dict[str, EvalReport], differences: dict[str, Difference]) -> str:
     """Markdown: each model's pass rates with 95% bootstrap intervals, then each paired difference."""
     rows = ["| model | n | prompt strict [95% CI] | prompt loose [95% CI] | check strict [95% CI] | mean words |",
             "|---|---|---|---|---|---|"]
@@ -129,7 +127,7 @@ def results_table(reports: dict[str, EvalReport], differences: dict[str, PairedD
     return "\n".join(rows + ["", differences_table(differences)])
 
 
-def differences_table(differences: dict[str, PairedDifference]) -> str:
+def differences_table(differences: dict[str, Difference]) -> str:
     """Markdown: each paired difference (prompt strict) with its interval, prompts gained and lost, and verdict."""
     rows = ["| comparison (prompt strict) | n | difference [95% paired CI] | gained | lost | verdict |",
             "|---|---|---|---|---|---|"]
@@ -139,7 +137,7 @@ def differences_table(differences: dict[str, PairedDifference]) -> str:
     return "\n".join(rows)
 
 
-def what_we_saw(differences: dict[str, PairedDifference]) -> str:
+def what_we_saw(differences: dict[str, Difference]) -> str:
     """One sentence per comparison, worded by its interval: 'better' only when the whole interval is above 0."""
     words = {"better": "passed more prompts than", "worse": "passed fewer prompts than",
              "no detectable difference": "showed no detectable difference from"}
@@ -152,7 +150,7 @@ def what_we_saw(differences: dict[str, PairedDifference]) -> str:
     return "\n".join(lines)
 
 
-def contradictions(text: str, differences: dict[str, PairedDifference]) -> list[str]:
+def contradictions(text: str, differences: dict[str, Difference]) -> list[str]:
     """Comparisons that `text` words differently from their own interval, or leaves out (empty: consistent).
 
     Reads the text as a learner would: each comparison's sentence must carry the verdict its interval
@@ -174,7 +172,7 @@ def contradictions(text: str, differences: dict[str, PairedDifference]) -> list[
 
 
 def compare_all(reports: dict[str, EvalReport], pairs: list[tuple[str, str]],
-                keep: list[bool] | None = None) -> dict[str, PairedDifference]:
+                keep: list[bool] | None = None) -> dict[str, Difference]:
     """Paired bootstrap, prompt-level strict, for each (A, B) pair: 'B vs A' (on the prompts `keep` marks, if given)."""
     def passes(name: str) -> list[bool]:
         flags = reports[name].passes()
@@ -320,7 +318,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     from .workspace import generated_data, workspace_dir
 
     profile = profile or get_profile()
-    settings = settings or settings_for_profile(profile)
+    settings = settings or experiment_settings(profile)
     unknown = [c for c in settings.conditions if c not in CONDITIONS]
     if unknown:
         raise ValueError(f"unknown condition {unknown[0]!r}; known: {', '.join(CONDITIONS)}")

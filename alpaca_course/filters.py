@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .rouge import Vocabulary, encode_texts, f_matrix, lcs_matrix, rouge_l
+from .rouge import Vocabulary, encode_texts, f_matrix, lcs_matrix, rouge_l, tokenize
 
 #: Alpaca's blacklist (Self-Instruct's eight plus five it added): things a text model cannot do.
 BLACKLIST = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps",
@@ -68,7 +68,7 @@ RULES: list[tuple[str, Callable[[str], bool]]] = [
     ("starts with punctuation", starts_with_punctuation),
     ("starts with non-ASCII", starts_non_ascii),
 ]
-NOVELTY = "too similar (ROUGE-L > 0.7)"
+NOVELTY = f"too similar (ROUGE-L > {ROUGE_THRESHOLD})"
 
 # --- output rules: applied to the teacher's answer (instance generation) ---------------------------------
 
@@ -76,13 +76,9 @@ MIN_OUTPUT_WORDS = 2
 TRUNCATED = "output cut at the token limit"
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def near_empty(output: str, min_words: int = MIN_OUTPUT_WORDS) -> bool:
     """Fewer than `min_words` words of letters or digits ("", "...", "Sure!")."""
-    return len(_words(output)) < min_words
+    return len(tokenize(output)) < min_words
 
 
 def repeats_prompt(output: str, instruction: str, input_text: str = "", threshold: float = 0.8) -> bool:
@@ -93,7 +89,7 @@ def repeats_prompt(output: str, instruction: str, input_text: str = "", threshol
 def degenerate_repetition(output: str, n: int = 4, min_distinct: float = 0.5, min_words: int = 16) -> bool:
     """A loop: in an answer of `min_words`+ words, under half of its word n-grams are distinct
     (or one line of 3+ words comes back three times or more)."""
-    words = _words(output)
+    words = tokenize(output)
     lines = [line.strip().lower() for line in output.splitlines() if len(line.split()) >= 3]
     if lines and max(lines.count(line) for line in lines) >= 3:
         return True
@@ -165,9 +161,8 @@ class NoveltyFilter:
     the pool, one within the block, then a cheap sequential pass.
     """
 
-    def __init__(self, pool: Sequence[str] = (), threshold: float = ROUGE_THRESHOLD, workers: int = -1,
-                 use_stemmer: bool = False):
-        self.threshold, self.workers, self.use_stemmer = threshold, workers, use_stemmer
+    def __init__(self, pool: Sequence[str] = (), threshold: float = ROUGE_THRESHOLD):
+        self.threshold = threshold
         self.vocab = Vocabulary()
         self.texts: list[str] = []
         self.encoded: list[str] = []
@@ -176,7 +171,7 @@ class NoveltyFilter:
     def extend(self, texts: Sequence[str]) -> None:
         """Add texts to the pool without checking them (e.g. the seed tasks)."""
         self.texts.extend(texts)
-        self.encoded.extend(encode_texts(texts, self.use_stemmer, self.vocab))
+        self.encoded.extend(encode_texts(texts, False, self.vocab))
 
     def _pool_best(self, queries: list[str], top: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """For each query: the indices of its `top` most similar pool texts and their exact ROUGE-L.
@@ -189,7 +184,7 @@ class NoveltyFilter:
             return [(np.zeros(0, dtype=np.int64), np.zeros(0)) for _ in queries]
         pool_len = np.fromiter(map(len, self.encoded), np.int64, len(self.encoded))
         query_len = np.fromiter(map(len, queries), np.int64, len(queries))
-        lcs = lcs_matrix(self.encoded, queries, self.workers)
+        lcs = lcs_matrix(self.encoded, queries)
         denominator = pool_len[:, None] + query_len[None, :]
         ratio = np.divide(2.0 * lcs, denominator, out=np.zeros(lcs.shape), where=denominator > 0)
         out = []
@@ -209,10 +204,10 @@ class NoveltyFilter:
 
         A kept candidate counts against later ones in the same call. With commit=False the
         pool itself is left unchanged (call `extend` with what you finally keep)."""
-        queries = encode_texts(candidates, self.use_stemmer, self.vocab)
+        queries = encode_texts(candidates, False, self.vocab)
         from_pool = self._pool_best(queries, top)
         lengths = np.fromiter(map(len, queries), np.int64, len(queries))
-        within = f_matrix(lcs_matrix(queries, queries, self.workers), lengths, lengths)
+        within = f_matrix(lcs_matrix(queries, queries), lengths, lengths)
         results, kept_rows = [], []
         for i in range(len(queries)):
             pool_idx, pool_scores = from_pool[i]

@@ -11,18 +11,17 @@ The three things that decide whether a fine-tuned model behaves:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import resource
-import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .data import DataError, InstructionRecord
+from .model_folder import TrainResult, save
 from .templates import alpaca_prompt, chat_messages
 
 IGNORE_INDEX = -100
@@ -220,7 +219,6 @@ def warmup_steps(config: FinetuneConfig) -> float:
     run of a few steps could spend all of them warming up and leave the adapters exactly where they
     started (LoRA's B matrices at 0). Such a run skips warm-up instead.
     """
-    import math
 
     if config.max_steps and config.warmup < 1 and math.ceil(config.warmup * config.max_steps) >= config.max_steps:
         return 0
@@ -291,36 +289,6 @@ def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], co
     return summed_losses(trained_token_losses(model, tokenizer, records, config, batch_size))
 
 
-@dataclass
-class TrainResult:
-    """What a run did and measured."""
-
-    out_dir: str
-    config: dict
-    trainable_params: int
-    total_params: int
-    train_examples: int
-    eval_examples: int
-    skipped_too_long: int
-    steps: int
-    seconds: float
-    tokens_per_second: float
-    peak_memory_mb: float
-    eval_loss_before: float
-    eval_loss_after: float
-    losses: list[float] = field(default_factory=list)
-
-    @property
-    def perplexity_before(self) -> float:
-        """exp(held-out loss) before training."""
-        return math.exp(self.eval_loss_before)
-
-    @property
-    def perplexity_after(self) -> float:
-        """exp(held-out loss) after training."""
-        return math.exp(self.eval_loss_after)
-
-
 def split_records(records: list[InstructionRecord], fraction: float, seed: int = 0):
     """(train, held-out) split, seeded; at least one held-out record."""
     import random
@@ -343,17 +311,37 @@ def peak_memory_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
-def release_memory() -> None:
-    """Collect garbage, then hand freed heap pages back to the operating system (glibc keeps them otherwise),
-    so that the next training starts from a lower resident size."""
+def release_heap() -> None:
+    """Hand freed heap pages back to the operating system (glibc keeps them for reuse otherwise)."""
     import ctypes
-    import gc
 
-    gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to hand back this way
         pass
+
+
+def release_memory() -> None:
+    """Collect garbage, then hand freed heap pages back, so that the next training starts from a lower resident size."""
+    import gc
+
+    gc.collect()
+    release_heap()
+
+
+def heap_release_callback():
+    """A Trainer callback that hands freed heap pages back after every optimizer step.
+
+    On a CPU each batch has its own lengths, so its tensors have their own sizes; the freed ones leave holes in
+    the heap that later tensors do not fit, and the resident size grows step after step (in lesson 04, 3.1 GB
+    after 48 steps against 2.5 GB with this; benchmarks/training_memory.py)."""
+    from transformers import TrainerCallback
+
+    class ReleaseHeap(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            release_heap()
+
+    return ReleaseHeap()
 
 
 def train(records: list[InstructionRecord], out_dir: str | Path, config: FinetuneConfig | None = None,
@@ -394,8 +382,7 @@ def _train(records, out_dir, config, student, eval_records, progress, model, tok
     tokenizer.padding_side = "right"
     eval_before = held_out_loss(model, tokenizer, eval_records, config)
     dataset, skipped = build_dataset(tokenizer, records, config)
-    trainer = make_trainer(model, tokenizer, dataset, config, str(staging_folder(out_dir) / "checkpoints"), progress,
-                           lora=config.lora)
+    trainer = make_trainer(model, tokenizer, dataset, config, str(staging_folder(out_dir) / "checkpoints"), progress)
     started = time.perf_counter()
     trainer.train()
     result = finish_run(trainer, tokenizer, out_dir, config, eval_records, eval_before, student,
@@ -444,19 +431,21 @@ def load_student(student: str, config: FinetuneConfig):
 
 
 def make_trainer(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str, progress: bool = True,
-                 lora: bool = False, mixed: str | None = "auto"):
+                 mixed: str | None = "auto"):
     """TRL's SFTTrainer for a tokenized dataset: our collator, one progress bar, LoRA when asked.
 
-    With `lora`, TRL wraps the model with the adapters itself (`peft_config`), as its sft script does.
+    With `config.lora`, TRL wraps the model with the adapters itself (`peft_config`), as its sft script does; a model
+    already wrapped (`fit`: collapse's generations) gets none.
     `mixed` ("bf16", "fp16" or None) overrides the precision `training_precision` picks for this hardware.
     """
     import warnings
 
-    from peft import LoraConfig
+    from peft import LoraConfig, PeftModel
     from trl import SFTConfig, SFTTrainer
 
     from .profiles import training_precision
 
+    wrapped = isinstance(model, PeftModel)
     # TRL still calls transformers' renamed gradient-checkpointing helpers; those notices are not for learners.
     warnings.filterwarnings("ignore", category=FutureWarning, message=".*checkpointing.*")
     device = next(model.parameters()).device.type
@@ -466,8 +455,10 @@ def make_trainer(model, tokenizer, dataset, config: FinetuneConfig, out_dir: str
     args.disable_tqdm = not progress
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          data_collator=PadCollator(tokenizer.pad_token_id),
-                         peft_config=LoraConfig(**lora_config_kwargs(config)) if lora else None)
+                         peft_config=LoraConfig(**lora_config_kwargs(config)) if config.lora and not wrapped else None)
     quiet_progress(trainer, progress)
+    if device == "cpu":
+        trainer.add_callback(heap_release_callback())
     return trainer
 
 
@@ -538,142 +529,3 @@ def quiet_progress(trainer, show: bool) -> None:
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(LossBar())
-
-
-def save(model, tokenizer, out_dir: Path, result: TrainResult, student: str, extra: dict[str, str] | None = None) -> None:
-    """Save weights (only the adapter for LoRA), the tokenizer, train_result.json, a model card and any `extra`
-    files (name -> text), all at once: written to a staging folder beside `out_dir`, then swapped in whole
-    (model_folder.swap_in)."""
-    from .model_folder import fresh_staging, swap_in
-
-    staging = fresh_staging(out_dir)
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        (staging / "README.md").write_text(model_card(result, student), encoding="utf-8")
-        (staging / "train_result.json").write_text(json.dumps({**asdict(result), "student": student}, indent=1),
-                                                   encoding="utf-8")
-        for name, text in (extra or {}).items():
-            (staging / name).write_text(text, encoding="utf-8")
-        swap_in(staging, out_dir)
-    except Exception:  # a full disk, say: the old model stays, and no half-written staging folder is left behind
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def model_card(result: TrainResult, student: str) -> str:
-    """A Hugging Face model card (YAML front matter + prose) for the adapter or model."""
-    config = result.config
-    kind = "LoRA adapter" if config["lora"] else "fully fine-tuned model"
-    base = "HuggingFaceTB/SmolLM2-135M-Instruct" if student == "bundled" else student
-    dpo = config.get("dpo")
-    trained_on = (f"by DPO (beta {dpo['beta']}, starting from {config.get('start', 'base')}) on "
-                  f"{result.train_examples} preference pairs of its teacher's own answers, a verifier's pick against "
-                  f"an answer that failed a check," if isinstance(dpo, dict) else
-                  f"on {result.train_examples} machine-generated instruction examples")
-    held_out = ("held-out preference pairs; the loss is DPO's, log 2 = 0.693 before training" if isinstance(dpo, dict)
-                else "held-out examples from the same generated data")
-    return f"""---
-base_model: {base}
-library_name: {"peft" if config["lora"] else "transformers"}
-license: apache-2.0
-tags: [alpaca-course, {"dpo" if isinstance(dpo, dict) else "sft"}, {"lora" if config["lora"] else "full-finetune"}, synthetic-data]
----
-
-# {kind} trained with Alpaca Course
-
-A course exercise, not a product: a {kind} for `{base}`, trained {trained_on} with the {config["template"]} template.
-
-## Training
-
-- loss on: {"prompt and response" if config["train_on_inputs"] else "response + EOS only (prompt tokens masked with -100)"}
-- steps: {result.steps}, batch {config["batch_size"]} x {config["gradient_accumulation_steps"]}, learning rate {config["learning_rate"]},
-  {config["lr_scheduler_type"]} schedule, max length {config["max_length"]} tokens
-- LoRA: r={config["lora_r"]}, alpha={config["lora_alpha"]}, dropout={config["lora_dropout"]}, modules={list(config["target_modules"])}
-- trainable parameters: {result.trainable_params:,} of {result.total_params:,} ({100 * result.trainable_params / result.total_params:.2f}%)
-- examples skipped (too long, or an output cut at the teacher's token limit): {result.skipped_too_long}
-
-## Evaluation ({held_out})
-
-| | loss | perplexity |
-|---|---|---|
-| before | {result.eval_loss_before:.3f} | {result.perplexity_before:.1f} |
-| after | {result.eval_loss_after:.3f} | {result.perplexity_after:.1f} |
-
-## Limitations
-
-Trained on text written by a small model; it copies that model's errors and style. Lower held-out loss
-on the same kind of data says little about being more helpful; see lesson 05.
-"""
-
-
-class TrainedModelNotFound(FileNotFoundError):
-    """A folder that `train` did not write (or that is incomplete)."""
-
-
-def read_train_result(folder: str | Path) -> tuple[TrainResult, str]:
-    """The TrainResult saved in a training folder, and the student it was trained from."""
-    path = Path(folder) / "train_result.json"
-    if not Path(folder).is_dir():
-        raise TrainedModelNotFound(f"{folder}: no such folder (expected one written by `train`)")
-    from .data import loads_strict
-
-    try:
-        data = loads_strict(path.read_bytes(), path)
-    except FileNotFoundError:
-        raise TrainedModelNotFound(f"{path}: missing; is {folder} a folder written by `train`?") from None
-    except DataError as err:
-        raise TrainedModelNotFound(str(err)) from None
-    if not isinstance(data, dict):
-        raise TrainedModelNotFound(f"{path}: not a train result (expected a JSON object, got {type(data).__name__})")
-    number = (int, float)
-    kinds = {"out_dir": (str,), "config": (dict,), "losses": (list,), "student": (str,)}
-    for name in (*TrainResult.__dataclass_fields__, "student"):
-        value, kind = data.get(name), kinds.get(name, number)
-        if name not in data:
-            if name in ("losses", "student"):
-                continue
-            raise TrainedModelNotFound(f"{path}: field '{name}' is missing; is {folder} a folder written by `train`?")
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise TrainedModelNotFound(f"{path}: field '{name}': expected {' or '.join(k.__name__ for k in kind)}, "
-                                       f"got {type(value).__name__}")
-    if not all(isinstance(x, number) and not isinstance(x, bool) for x in data.get("losses", [])):
-        raise TrainedModelNotFound(f"{path}: field 'losses': expected a list of numbers")
-    for name, kind in (("template", str), ("lora", bool)):
-        if name in data["config"] and not isinstance(data["config"][name], kind):
-            raise TrainedModelNotFound(f"{path}: field 'config.{name}': expected {kind.__name__}")
-    known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
-    return TrainResult(**known), data.get("student", "bundled")
-
-
-def load_trained(folder: str | Path, merge: bool = False):
-    """(model, tokenizer, TrainResult) from a folder written by `train`: a LoRA adapter or a full fine-tune.
-
-    An adapter is put back on its base student (merged into plain weights with `merge`); a full
-    fine-tune is loaded from its own config and weights.
-    """
-    from .models import load_model
-
-    folder = Path(folder)
-    result, student = read_train_result(folder)
-    if (folder / "adapter_config.json").is_file():
-        from peft import PeftModel
-
-        model, tokenizer = load_model(student)
-        try:
-            model = PeftModel.from_pretrained(model, str(folder))
-        except Exception as err:  # peft, safetensors and json each raise their own kinds for a damaged adapter
-            raise TrainedModelNotFound(f"{folder}: the LoRA adapter could not be loaded ({type(err).__name__}: "
-                                       f"{' '.join(str(err).split())[:300]})") from None
-        if merge:
-            model = model.merge_and_unload()
-    elif (folder / "config.json").is_file():
-        try:
-            model, tokenizer = load_model(str(folder), fallback=False)
-        except Exception as err:  # transformers and safetensors raise their own kinds for damaged weights
-            raise TrainedModelNotFound(f"{folder}: the fine-tuned model could not be loaded ({type(err).__name__}: "
-                                       f"{' '.join(str(err).split())[:300]})") from None
-    else:
-        raise TrainedModelNotFound(f"{folder}: neither adapter_config.json (LoRA) nor config.json (full) is there")
-    model.eval()
-    return model, tokenizer, result

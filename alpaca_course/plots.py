@@ -138,19 +138,6 @@ def timeline(events: Sequence[tuple[str, str, str, str]], title: str = "Training
     return fig
 
 
-def plot_gaussian(results: Mapping[str, Mapping[str, np.ndarray]], true_std: float = 1.0):
-    """Standard deviation per generation for each mode."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for mode, series in results.items():
-        ax.plot(series["std"], label=mode)
-    ax.axhline(true_std, color="grey", linestyle=":", label="true spread")
-    ax.set(xlabel="generation", ylabel="fitted standard deviation", title="The Gaussian toy: replace vs accumulate")
-    ax.legend()
-    return fig
-
-
 def plot_loop(stats: Sequence):
     """Diversity of samples and loss on real text (all of it, and its rare tokens) per generation, a line per mode
     (collapse.GenerationStats rows)."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import DataError, InstructionRecord, parse_json_line
-from .evaluation import EvalPrompt
+from .verifier import EvalPrompt
 
 #: what a pairs file's lines hold; `meta` is optional
 PAIR_FIELDS = ("prompt", "chosen", "rejected")
@@ -56,18 +56,20 @@ class PreferencePair:
         return asdict(self)
 
 
-def pair_from_samples(prompt: EvalPrompt, answers: Sequence, repaired: bool = True) -> PreferencePair | None:
+def pair_from_samples(prompt: EvalPrompt, answers: Sequence, repaired: bool = True,
+                      reasons: Sequence[str | None] | None = None) -> PreferencePair | None:
     """A preference pair from one prompt's k samples, or None.
 
     The verifier's pair first: the first passing sample against the first that fails a check (finished,
     output rules kept). When no sample passes (and `repaired`), the program's pair: the first finished sample
     that a form repair makes pass (`curation.repair`), the repaired text against the sample as written.
-    `meta["chosen_by"]` says which ("verifier" or "repair").
+    `meta["chosen_by"]` says which ("verifier" or "repair"). `reasons`: the verifier's verdict on each sample, if
+    already known (`curation.verdicts`).
     """
-    from .curation import repair, verify
+    from .curation import repair, verdicts, verify
 
     texts = [a.text.strip() for a in answers]
-    reasons = [verify(prompt, t, a.finish_reason) for t, a in zip(texts, answers, strict=True)]
+    reasons = verdicts(prompt, answers) if reasons is None else list(reasons)
     meta = {"prompt_id": prompt.id, "checks": prompt.checks, "k": len(answers), "passing": reasons.count(None),
             "left_out_cut": reasons.count("cut at the token limit")}
     chosen = next((t for t, r in zip(texts, reasons, strict=True) if r is None), None)
@@ -101,9 +103,9 @@ class PairCollector:
         if self.source not in PAIR_SOURCES:
             raise ValueError(f"unknown pair source {self.source!r}; known: {', '.join(PAIR_SOURCES)}")
 
-    def add(self, prompt: EvalPrompt, answers: Sequence) -> None:
-        """Add this prompt's pair, if its samples hold one."""
-        pair = pair_from_samples(prompt, answers, repaired=self.source == "verifier+repair")
+    def add(self, prompt: EvalPrompt, answers: Sequence, reasons: Sequence[str | None] | None = None) -> None:
+        """Add this prompt's pair, if its samples hold one (`reasons`: the verifier's verdicts, if known)."""
+        pair = pair_from_samples(prompt, answers, repaired=self.source == "verifier+repair", reasons=reasons)
         if pair is not None:
             self.pairs.append(pair)
 
@@ -274,7 +276,7 @@ class DPOResult:
 
     def accuracy_interval(self) -> tuple[float, float]:
         """95% Wilson interval of the held-out accuracy (ties counted half, so rounded to whole pairs)."""
-        from .evaluation import wilson_interval
+        from .stats import wilson_interval
 
         return wilson_interval(round(self.accuracy_after * self.held_out_pairs), self.held_out_pairs)
 
@@ -295,7 +297,7 @@ def dpo_config_kwargs(settings: DPOSettings, out_dir: str, mixed: str | None, de
             "gradient_accumulation_steps": passes,
             "learning_rate": settings.learning_rate, "lr_scheduler_type": "cosine", "warmup_steps": 0.1 if settings.steps >= 10 else 0,
             "beta": settings.beta, "max_length": settings.max_length, "precompute_ref_log_probs": True,
-            "precompute_ref_batch_size": 16, "activation_checkpointing": False, "logging_steps": 1,
+            "precompute_ref_batch_size": 4, "activation_checkpointing": False, "logging_steps": 1,
             "save_strategy": "no", "report_to": "none", "seed": settings.seed, "bf16": mixed == "bf16",
             "fp16": mixed == "fp16", **({"use_cpu": True} if mixed and device == "cpu" else {}),
             "dataloader_pin_memory": device == "cuda"}
@@ -306,7 +308,8 @@ def load_policy(student: str, start: str | Path | None, lora_kwargs: dict):
     or the base with a fresh LoRA config (the reference is the base, adapter off)."""
     from peft import LoraConfig, PeftModel
 
-    from .finetune import FinetuneConfig, load_student, read_train_result
+    from .finetune import FinetuneConfig, load_student
+    from .model_folder import read_train_result
 
     if start is None:
         model, tokenizer = load_student(student, FinetuneConfig(lora=True))
@@ -348,14 +351,13 @@ def _train_dpo(pairs, out_dir, settings, student, start, progress, overwrite, lo
 
     from .finetune import (
         FinetuneConfig,
-        TrainResult,
         count_parameters,
+        heap_release_callback,
         peak_memory_mb,
         quiet_progress,
         ready_to_generate,
-        save,
     )
-    from .model_folder import check_out, staging_folder
+    from .model_folder import TrainResult, check_out, save, staging_folder
     from .profiles import training_precision
 
     out_dir = check_out(out_dir, overwrite, trained_ok=True)
@@ -375,6 +377,8 @@ def _train_dpo(pairs, out_dir, settings, student, start, progress, overwrite, lo
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list([conversational(p) for p in train_pairs]),
                          processing_class=tokenizer, peft_config=peft_config)
     quiet_progress(trainer, progress)
+    if device == "cpu":
+        trainer.add_callback(heap_release_callback())
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
@@ -412,7 +416,7 @@ def student_of(start: str | Path | None, student: str) -> str:
     """The base student under the adapter: the one `start` was trained from, else `student`."""
     if start is None:
         return student
-    from .finetune import read_train_result
+    from .model_folder import read_train_result
 
     return read_train_result(start)[1]
 

@@ -7,7 +7,7 @@ or let the course pick `gpu` when CUDA is present and `cpu` otherwise.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 
 PROFILE_ENV = "ALPACA_COURSE_PROFILE"
 
@@ -38,6 +38,10 @@ class Profile:
     activation_checkpointing: bool = True  # off on the CPU profiles: 0.69x the step time, 2.8 GB (RESULTS.md)
     train_micro_batch: int | None = None  # examples per forward pass (None: the whole batch); the CPU profiles
     # use 2: bf16 2.9 -> 2.1 GB and float32 3.8 -> 2.4 GB at about the same step time (RESULTS.md, 2026-12-07)
+    collapse_max_new_tokens: int = 48  # per answer in lesson 06's self-training loop
+    # The experiment's sizes (experiment.ExperimentSettings fields; "dpo": preference.DPOSettings fields), where they
+    # differ from the defaults, which are the cpu profile's.
+    experiment: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain dict, for printing and for metadata."""
@@ -57,13 +61,18 @@ PROFILES: dict[str, Profile] = {
         n_generate=24, gen_batch_size=8, max_new_tokens=256,
         train_steps=10, train_epochs=1.0, train_batch_size=4, max_seq_len=192, lora_r=8,
         full_finetune=False, n_eval_prompts=8, joke_samples=16, collapse_generations=2,
-        activation_checkpointing=False, train_micro_batch=2,
+        activation_checkpointing=False, train_micro_batch=2, collapse_max_new_tokens=24,
+        experiment={"n_examples": 6, "k": 2, "eval_generated": 6, "eval_unseen": 4, "eval_handwritten": 6, "steps": 3,
+                    "curation_max_new_tokens": 40, "eval_max_new_tokens": 40,
+                    "dpo": {"steps": 3, "batch_size": 2, "min_pairs": 4, "pairs": "verifier+repair"}},
     ),
     "gpu": Profile(
         name="gpu", teacher="HuggingFaceTB/SmolLM2-1.7B-Instruct", student="HuggingFaceTB/SmolLM2-360M",
         n_generate=2000, gen_batch_size=64, max_new_tokens=512,
         train_steps=0, train_epochs=2.0, train_batch_size=16, max_seq_len=512, lora_r=16,
         full_finetune=True, n_eval_prompts=60, joke_samples=200, collapse_generations=5,
+        experiment={"n_examples": 1000, "k": 8, "eval_generated": 400, "eval_unseen": 200, "steps": 250, "lora_r": 16,
+                    "dpo": {"micro_batch_size": None}},
     ),
 }
 
@@ -88,14 +97,6 @@ def get_profile(name: str | None = None) -> Profile:
         valid = ", ".join(sorted(PROFILES))
         raise ProfileError(f"unknown profile {chosen!r} (from the {source}); valid profiles: {valid}")
     return PROFILES[key]
-
-
-def with_overrides(profile: Profile, **changes) -> Profile:
-    """A copy of `profile` with some sizes changed (e.g. a bigger n_generate for an experiment)."""
-    unknown = set(changes) - set(profile.as_dict())
-    if unknown:
-        raise ProfileError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
-    return replace(profile, **changes)
 
 
 def choose_device() -> str:

@@ -160,7 +160,7 @@ class CardInputs:
 def gather(data_path: str | Path, teacher: str | None = None, license: str = "other",
            intended_use: str = "research", diversity: bool = True) -> CardInputs:
     """Read the data file and its run log (FILE.run.json) and compute what the card reports."""
-    from .self_instruct import read_run_log, run_log_path
+    from .run_log import read_run_log, run_log_path
 
     data_path = Path(data_path)
     records = load_records(data_path)

@@ -142,20 +142,3 @@ def rouge_l_matrix(targets: Sequence[str], predictions: Sequence[str], use_stemm
     encoded_targets = encode_texts(targets, use_stemmer, vocab)
     encoded_predictions = encoded_targets if predictions is targets else encode_texts(predictions, use_stemmer, vocab)
     return rouge_l_encoded(encoded_targets, encoded_predictions, workers)
-
-
-def nearest(queries: Sequence[str], pool: Sequence[str], k: int = 1, use_stemmer: bool = False,
-            workers: int = -1, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """For each query, the k highest ROUGE-L scores against the pool and their pool indices."""
-    vocab = Vocabulary()
-    encoded_pool = encode_texts(pool, use_stemmer, vocab)
-    encoded_queries = encode_texts(queries, use_stemmer, vocab)
-    k = min(k, len(pool))
-    scores = np.zeros((len(queries), k))
-    index = np.zeros((len(queries), k), dtype=np.int64)
-    for start in range(0, len(queries), block):  # blocks keep memory at block x len(pool)
-        f = rouge_l_encoded(encoded_queries[start:start + block], encoded_pool, workers)
-        top = np.argsort(-f, axis=1, kind="stable")[:, :k]
-        index[start:start + block] = top
-        scores[start:start + block] = np.take_along_axis(f, top, axis=1)
-    return scores, index

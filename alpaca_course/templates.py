@@ -45,7 +45,3 @@ def chat_messages(record: InstructionRecord, with_output: bool = False, system: 
         messages.append({"role": "assistant", "content": record.output})
     return messages
 
-
-def split_response(text: str) -> str:
-    """What a model wrote after the Alpaca response marker (the whole text when the marker is absent)."""
-    return text.split(RESPONSE_MARKER, 1)[1].strip() if RESPONSE_MARKER in text else text.strip()

@@ -25,7 +25,7 @@ def workspace_dir() -> Path:
 def generated_data(profile, minimum: int | None = None, teacher=None) -> Path:
     """workspace/generated.jsonl, generated (or topped up) so it holds at least `minimum` records."""
     from .data import read_jsonl
-    from .self_instruct import generate, settings_for_profile
+    from .self_instruct import generate, generation_settings
     from .teachers import LocalTeacher
 
     path = workspace_dir() / "generated.jsonl"
@@ -34,19 +34,19 @@ def generated_data(profile, minimum: int | None = None, teacher=None) -> Path:
     if have < needed:
         print(f"{path.name} has {have} records; generating up to {needed} (lesson 02 makes the full set)")
         teacher = teacher or LocalTeacher.load(profile.teacher)
-        generate(teacher, needed, path, seed=0, settings=settings_for_profile(profile, teacher=teacher.name))
+        generate(teacher, needed, path, seed=0, settings=generation_settings(profile, teacher=teacher.name))
     return path
 
 
 def adapter(profile, data: Path | None = None) -> Path:
     """workspace/adapter: the plain student, trained on the generated data if it is not there yet."""
-    from .experiment import finetune_config, plain_data, settings_for_profile
+    from .experiment import experiment_settings, finetune_config, plain_data
     from .finetune import train
 
     folder = workspace_dir() / "adapter"
     if not (folder / "train_result.json").exists():
         print("no plain student in the workspace yet; training one (lesson 04 explains every step)")
-        settings = settings_for_profile(profile)
+        settings = experiment_settings(profile)
         records = plain_data(data or generated_data(profile, settings.n_examples), settings.n_examples)
         train(records, folder, finetune_config(profile, settings), student=profile.student)
     return folder
@@ -54,18 +54,18 @@ def adapter(profile, data: Path | None = None) -> Path:
 
 def curated_folder(profile, method: str | None = None) -> Path:
     """Where a curated student lives: workspace/curated for the course's method, workspace/curated-METHOD for another."""
-    from .experiment import settings_for_profile
+    from .experiment import experiment_settings
 
-    chosen = settings_for_profile(profile).method
+    chosen = experiment_settings(profile).method
     return workspace_dir() / ("curated" if method in (None, chosen) else f"curated-{method.replace('+', '_')}")
 
 
 def curated_adapter(profile, method: str | None = None) -> Path:
     """A curated student (the course's method unless `method` names another), made if it is not there yet."""
-    from .experiment import curated_data, curation_teacher, finetune_config, settings_for_profile
+    from .experiment import curated_data, curation_teacher, experiment_settings, finetune_config
     from .finetune import load_student, train
 
-    settings = settings_for_profile(profile, **({"method": method} if method else {}))
+    settings = experiment_settings(profile, **({"method": method} if method else {}))
     folder = curated_folder(profile, method)
     if not (folder / "train_result.json").exists():
         print(f"no {settings.method} student in the workspace yet; curating and training one (lesson 04 explains)")
@@ -89,10 +89,10 @@ def dpo_folder() -> Path:
 def dpo_adapter(profile) -> Path:
     """The DPO student (lesson 04), made if it is not there yet: from the curated student, on the pairs file
     (curating again for pairs if lesson 04 left none)."""
-    from .experiment import curation_teacher, dpo_lora, settings_for_profile
+    from .experiment import curation_teacher, dpo_lora, experiment_settings
     from .preference import PairCollector, load_pairs, train_dpo, write_pairs
 
-    settings = settings_for_profile(profile)
+    settings = experiment_settings(profile)
     folder = dpo_folder()
     if not (folder / "train_result.json").exists():
         print("no DPO student in the workspace yet; training one on the verifier's pairs (lesson 04 explains)")
@@ -106,48 +106,3 @@ def dpo_adapter(profile) -> Path:
         train_dpo(load_pairs(pairs_file()), folder, settings.dpo, profile.student, start,
                   lora_kwargs=dpo_lora(profile, settings))
     return folder
-
-
-def save_result(name: str, data) -> Path:
-    """Keep a lesson's measurements as workspace/results/NAME.json, for later lessons to cite."""
-    import json
-
-    from .data import atomic_write_text
-
-    path = workspace_dir() / "results" / f"{name}.json"
-    atomic_write_text(path, json.dumps(data, indent=1))
-    return path
-
-
-def load_result(name: str):
-    """A result saved by an earlier lesson, or None when that lesson has not run in this workspace."""
-    import json
-
-    path = workspace_dir() / "results" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def measured_evidence() -> list[str]:
-    """Sentences a learner can cite from this workspace's saved results, each with its n and interval.
-
-    Written from the numbers, whichever way they fell; empty when lessons 05-06 have not run here.
-    """
-    lines = []
-    evaluation = load_result("evaluation") or {}
-    for name, d in evaluation.get("differences", {}).items():
-        lines.append(f"{name}, prompt-level strict pass rate: {100 * d['difference']:+.1f} points "
-                     f"(95% paired interval {100 * d['low']:+.1f} to {100 * d['high']:+.1f}) on the same {d['n']} "
-                     f"held-out prompts, {d['gained']} gained and {d['lost']} lost: {d['verdict']}")
-    changes = load_result("collapse_changes")
-    if changes:  # lesson 06's first-vs-last comparison, each with its paired interval
-        from .collapse import Change
-
-        lines += [f"self-training loop (lesson 06), {Change(**c).sentence()}" for c in changes]
-        return lines
-    collapse = load_result("collapse")
-    if collapse:
-        first, last = collapse[0], collapse[-1]
-        lines.append(f"after {last['generation']} generations trained on its own outputs, distinct-2 went "
-                     f"{first['distinct_2']:.3f} -> {last['distinct_2']:.3f} and loss on real text "
-                     f"{first['held_out_loss']:.3f} -> {last['held_out_loss']:.3f}")
-    return lines

@@ -34,9 +34,9 @@ from pathlib import Path
 from common import parse_changes, record
 
 from alpaca_course.constraints import DEV, TEST, held_out_prompts, is_unseen
-from alpaca_course.evaluation import paired_bootstrap
-from alpaca_course.experiment import CONDITIONS, run_experiment, settings_for_profile
+from alpaca_course.experiment import CONDITIONS, experiment_settings, run_experiment
 from alpaca_course.profiles import CPU_PRECISION_ENV, generation_dtype, get_profile
+from alpaca_course.stats import paired_bootstrap
 
 SUBSETS = ("seen", "unseen")
 
@@ -118,7 +118,7 @@ def main() -> None:
             os.environ[CPU_PRECISION_ENV] = "float32"
         else:
             os.environ.pop(CPU_PRECISION_ENV, None)
-        settings = settings_for_profile(profile, **{**parse_changes(args.set), "seed": seed, "conditions": conditions})
+        settings = experiment_settings(profile, **{**parse_changes(args.set), "seed": seed, "conditions": conditions})
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             result = run_experiment(profile, settings, out_dir=tmp, plain_data_path=args.data, progress=False,

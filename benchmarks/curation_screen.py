@@ -24,15 +24,16 @@ from pathlib import Path
 from common import parse_changes, record
 
 from alpaca_course.data import InstructionRecord, load_records
-from alpaca_course.evaluation import evaluate_model, paired_bootstrap
+from alpaca_course.evaluation import evaluate_model
 from alpaca_course.experiment import (
     answer_all,
     curated_data,
     eval_prompts,
-    settings_for_profile,
+    experiment_settings,
     train_student,
 )
 from alpaca_course.profiles import get_profile
+from alpaca_course.stats import paired_bootstrap
 from alpaca_course.teachers import LocalTeacher
 
 CURATION_KEYS = ("n_examples", "k", "temperature", "curation_max_new_tokens", "two_constraint_share", "families",
@@ -49,7 +50,7 @@ def main() -> None:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     profile = get_profile("cpu")
-    settings = settings_for_profile(profile, **parse_changes(args.set))
+    settings = experiment_settings(profile, **parse_changes(args.set))
     prompts = eval_prompts(settings, "dev")  # a screen is a choice: it never looks at the test split
     base = LocalTeacher.load(profile.student)
     base_file = cache / f"base-dev-{len(prompts)}-{settings.eval_max_new_tokens}-{settings.seed}.json"

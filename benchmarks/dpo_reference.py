@@ -20,7 +20,7 @@ from unittest import mock
 from common import record
 
 from alpaca_course import preference
-from alpaca_course.experiment import dpo_lora, settings_for_profile
+from alpaca_course.experiment import dpo_lora, experiment_settings
 from alpaca_course.preference import PreferencePair, load_pairs, train_dpo
 from alpaca_course.profiles import generation_dtype, get_profile
 
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     profile = get_profile("cpu")
-    settings = settings_for_profile(profile)
+    settings = experiment_settings(profile)
     pairs = load_pairs(args.pairs) if args.pairs else sample_pairs(40)
     run = replace(settings.dpo, steps=args.steps)
     kwargs = preference.dpo_config_kwargs

@@ -19,11 +19,12 @@ from common import record
 
 from alpaca_course.collapse import as_dicts, default_split, self_training_loop, stats_table
 from alpaca_course.data import load_records
-from alpaca_course.evaluation import evaluate_model, load_eval_prompts
+from alpaca_course.evaluation import evaluate_model
 from alpaca_course.finetune import config_for_profile, train
 from alpaca_course.models import load_model
 from alpaca_course.plots import plot_loop
 from alpaca_course.profiles import get_profile
+from alpaca_course.verifier import load_eval_prompts
 
 
 def main() -> None:

@@ -32,17 +32,17 @@ from alpaca_course.constraints import TRAIN, constrained_prompts
 from alpaca_course.filters import TRUNCATED
 from alpaca_course.models import ensure_bundled_checkpoint
 from alpaca_course.profiles import BF16_CPU_FLAGS, cpu_flags, get_profile
+from alpaca_course.run_log import funnel_from_log
 from alpaca_course.self_instruct import (
     encode_prompt,
-    funnel_from_log,
     generate,
+    generation_settings,
     load_seed_tasks,
-    settings_for_profile,
 )
 from alpaca_course.teachers import LocalTeacher, OpenAICompatibleTeacher, Sampling, Usage
 from alpaca_course.templates import user_message
 
-SETTINGS = settings_for_profile(get_profile("cpu"))
+SETTINGS = generation_settings(get_profile("cpu"))
 
 
 def workloads() -> dict[str, dict]:
@@ -169,7 +169,7 @@ def end_to_end(n: int) -> list[str]:
     teacher = LocalTeacher.load(profile.teacher)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        log = generate(teacher, n, Path(tmp) / "gen.jsonl", seed=0, settings=settings_for_profile(profile),
+        log = generate(teacher, n, Path(tmp) / "gen.jsonl", seed=0, settings=generation_settings(profile),
                        progress=False)
         took = time.perf_counter() - started
     lines = ["", f"- `generate --n {n}` on the cpu profile: **{took / 60:.1f} min**, {log.written} records from "
@@ -181,7 +181,7 @@ def system_turn_comparison(n: int) -> list[str]:
     """`generate` n records with and without the short-answer system turn: time, prompts, cut answers."""
     profile = get_profile("cpu")
     teacher = LocalTeacher.load(profile.teacher)
-    base, rows = settings_for_profile(profile), {}
+    base, rows = generation_settings(profile), {}
     for label, system in (("no system turn", ""), ("'fewer than 100 words' system turn", base.output_system)):
         teacher.usage = Usage()  # each side counts its own tokens
         with tempfile.TemporaryDirectory() as tmp:

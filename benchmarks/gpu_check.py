@@ -14,12 +14,12 @@ from pathlib import Path
 import torch
 
 from alpaca_course.profiles import choose_device, choose_dtype, get_profile
+from alpaca_course.run_log import funnel_from_log
 from alpaca_course.self_instruct import (
     encode_prompt,
-    funnel_from_log,
     generate,
+    generation_settings,
     load_seed_tasks,
-    settings_for_profile,
 )
 from alpaca_course.teachers import LocalTeacher, Sampling
 
@@ -50,7 +50,7 @@ def main() -> None:
             tokens += sum(c.completion_tokens for c in teacher.complete(chunk[i:i + batch], sampling))
         torch.cuda.synchronize()
         lines.append(f"- Generation at batch {batch}: {tokens / (time.perf_counter() - started):.0f} tok/s")
-    settings = settings_for_profile(profile, teacher=teacher.name)
+    settings = generation_settings(profile, teacher=teacher.name)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         log = generate(teacher, args.n, Path(tmp) / "g.jsonl", seed=0, settings=settings, progress=False)

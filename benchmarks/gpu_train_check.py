@@ -13,12 +13,13 @@ from pathlib import Path
 
 import torch
 
-from alpaca_course.evaluation import evaluate_model, load_eval_prompts
+from alpaca_course.evaluation import evaluate_model
 from alpaca_course.finetune import config_for_profile, train
 from alpaca_course.models import load_model
 from alpaca_course.profiles import choose_dtype, get_profile
-from alpaca_course.self_instruct import generate, read_jsonl, settings_for_profile
+from alpaca_course.self_instruct import generate, generation_settings, read_jsonl
 from alpaca_course.teachers import LocalTeacher
+from alpaca_course.verifier import load_eval_prompts
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
         data = Path(tmp) / "g.jsonl"
         teacher = LocalTeacher.load(profile.teacher)
         started = time.perf_counter()
-        generate(teacher, args.n, data, seed=0, settings=settings_for_profile(profile, teacher=teacher.name),
+        generate(teacher, args.n, data, seed=0, settings=generation_settings(profile, teacher=teacher.name),
                  progress=False)
         lines.append(f"- generated {args.n} records in {time.perf_counter() - started:.0f} s")
         del teacher

@@ -28,17 +28,17 @@ from pathlib import Path
 from common import parse_changes, record
 
 from alpaca_course.constraints import DEV, TEST, held_out_prompts, is_unseen
-from alpaca_course.evaluation import paired_bootstrap
 from alpaca_course.experiment import (
     CONDITIONS,
     answer_all,
+    experiment_settings,
     run_experiment,
-    settings_for_profile,
     train_dpo_student,
 )
 from alpaca_course.finetune import release_memory
 from alpaca_course.preference import family_counts, load_pairs
 from alpaca_course.profiles import generation_dtype, get_profile
+from alpaca_course.stats import paired_bootstrap
 
 SUBSETS = ("all", "seen", "unseen")
 
@@ -83,7 +83,7 @@ def main() -> None:
     log, passes, rows = [], {}, {}  # passes: seed -> model -> subset -> flags
     for seed in range(args.seeds):
         t0 = time.perf_counter()
-        base_settings = settings_for_profile(profile, seed=seed, conditions=("dpo",))
+        base_settings = experiment_settings(profile, seed=seed, conditions=("dpo",))
         settings = replace(base_settings, dpo=replace(base_settings.dpo, **variants[0]))
         with tempfile.TemporaryDirectory() as tmp:
             result = run_experiment(profile, settings, out_dir=tmp, progress=False, prompt_sets={args.split: prompts})

@@ -14,9 +14,10 @@ import time
 from common import record
 
 from alpaca_course.diversity import diversity_report
+from alpaca_course.jokes import joke_experiment
 from alpaca_course.profiles import get_profile
-from alpaca_course.self_instruct import settings_for_profile
-from alpaca_course.strategies import joke_experiment, run_strategy
+from alpaca_course.self_instruct import generation_settings
+from alpaca_course.strategies import run_strategy
 from alpaca_course.teachers import LocalTeacher
 from alpaca_course.verbnoun import analyze
 
@@ -30,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     profile = get_profile("cpu")
     teacher = LocalTeacher.load(profile.teacher)
-    settings = settings_for_profile(profile)
+    settings = generation_settings(profile)
     runs = [("list", None), ("chat", None), ("persona", None), ("topic", None), ("magpie", None),
             ("temperature", 1.0), ("temperature", 1.3)]
     results, seconds = [], {}

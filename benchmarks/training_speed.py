@@ -24,7 +24,7 @@ import time
 from common import record
 
 from alpaca_course.data import read_jsonl
-from alpaca_course.experiment import finetune_config, settings_for_profile
+from alpaca_course.experiment import experiment_settings, finetune_config
 from alpaca_course.finetune import build_dataset, held_out_loss, make_trainer, peak_memory_mb
 from alpaca_course.models import ensure_bundled_checkpoint, load_model
 from alpaca_course.profiles import get_profile
@@ -79,7 +79,7 @@ def run(variant: str, train_records, held_out, config, steps: int) -> dict:
     tokenizer.padding_side = "right"
     dataset, _ = build_dataset(tokenizer, train_records, config)
     with tempfile.TemporaryDirectory() as out:
-        trainer = make_trainer(model, tokenizer, dataset, config, out, progress=False, lora=True,
+        trainer = make_trainer(model, tokenizer, dataset, config, out, progress=False,
                                mixed=mixed)
         clock = StepClock()
         trainer.add_callback(clock.callback())
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_bundled_checkpoint()
     profile = get_profile("cpu")
-    config = finetune_config(profile, settings_for_profile(profile, steps=args.steps))
+    config = finetune_config(profile, experiment_settings(profile, steps=args.steps))
     pool = list(read_jsonl(args.data)) if args.data else load_seed_tasks()
     records = [r for r in pool if r.output][: args.examples + 16]
     train_records, held_out = records[: args.examples], records[args.examples:]

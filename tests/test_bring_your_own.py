@@ -12,7 +12,7 @@ import pytest
 
 from alpaca_course.cli import main
 from alpaca_course.data import DataError, load_records, read_jsonl, to_dataset
-from alpaca_course.evaluation import load_prompt_file
+from alpaca_course.verifier import load_prompt_file
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "garden_seed_tasks.jsonl"

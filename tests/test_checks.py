@@ -427,7 +427,7 @@ def test_card_checkers(tmp_path):
 
 
 def test_measured_evidence_is_worded_by_the_result_either_way(tmp_path, monkeypatch):
-    from alpaca_course.workspace import measured_evidence, save_result
+    from alpaca_course.results import measured_evidence, save_result
 
     monkeypatch.setenv("ALPACA_COURSE_WORKSPACE", str(tmp_path))
     assert measured_evidence() == []
@@ -440,7 +440,7 @@ def test_measured_evidence_is_worded_by_the_result_either_way(tmp_path, monkeypa
 
 
 def test_measured_evidence_cites_the_collapse_loop_with_its_interval(tmp_path, monkeypatch):
-    from alpaca_course.workspace import measured_evidence, save_result
+    from alpaca_course.results import measured_evidence, save_result
 
     monkeypatch.setenv("ALPACA_COURSE_WORKSPACE", str(tmp_path))
     save_result("collapse_changes", [{"name": "distinct-2 of the answers", "before": 0.94, "after": 0.95, "low": -0.02,

@@ -12,7 +12,7 @@ import pytest
 from alpaca_course.cli import main
 from alpaca_course.data import MAX_FIELD_CHARS, InstructionRecord, write_jsonl
 from alpaca_course.locking import lock_path
-from alpaca_course.self_instruct import run_log_path
+from alpaca_course.run_log import run_log_path
 
 GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
 
@@ -266,7 +266,7 @@ def test_a_damaged_trained_folder_is_one_line(capsys, tmp_path, damage):
     folder.mkdir()
     from dataclasses import asdict
 
-    from alpaca_course.finetune import TrainResult
+    from alpaca_course.model_folder import TrainResult
 
     result = TrainResult(str(folder), {"template": "chat", "lora": True}, 1, 2, 3, 1, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0)
     (folder / "train_result.json").write_text(json.dumps({**asdict(result), "steps": "one"}) if damage == "train_result"

@@ -22,7 +22,6 @@ from alpaca_course.constraints import (
     phrasing_fragments,
 )
 from alpaca_course.curation import REPAIRS, best_of_k, repair, sentences, verify
-from alpaca_course.evaluation import CHECKS, bootstrap_ci, check, paired_bootstrap, wilson_interval
 from alpaca_course.filters import (
     OUTPUT_RULES,
     TRUNCATED,
@@ -32,7 +31,9 @@ from alpaca_course.filters import (
     near_empty,
     repeats_prompt,
 )
+from alpaca_course.stats import bootstrap_ci, paired_bootstrap, wilson_interval
 from alpaca_course.teachers import Sampling
+from alpaca_course.verifier import CHECKS, check
 
 # --- output rules ---------------------------------------------------------------------------------------
 
@@ -231,7 +232,7 @@ def test_best_of_k_keeps_only_verified_answers_and_counts_honestly(teacher):
 
 @pytest.mark.parametrize("kind", sorted(REPAIRS))
 def test_each_repair_makes_real_answers_pass_its_check_or_declines(real_answers, kind):
-    from alpaca_course.evaluation import EvalPrompt
+    from alpaca_course.verifier import EvalPrompt
 
     repaired = failed = 0
     for instruction, answer, finish in real_answers:
@@ -253,7 +254,7 @@ def test_each_repair_makes_real_answers_pass_its_check_or_declines(real_answers,
 
 
 def test_content_checks_have_no_repair_and_sentences_drop_an_unfinished_tail():
-    from alpaca_course.evaluation import EvalPrompt
+    from alpaca_course.verifier import EvalPrompt
 
     for spec in ({"kind": "keywords", "words": ["zebra"]}, {"kind": "forbidden", "words": ["the"]},
                  {"kind": "min_words", "n": 500}):
@@ -277,13 +278,15 @@ def test_best_of_k_with_repair_marks_what_a_program_edited(teacher):
 
 
 def test_both_students_share_one_learning_rate_and_a_full_fine_tune_keeps_its_own():
-    from alpaca_course.experiment import finetune_config, settings_for_profile
-    from alpaca_course.profiles import get_profile, with_overrides
+    from dataclasses import replace
+
+    from alpaca_course.experiment import experiment_settings, finetune_config
+    from alpaca_course.profiles import get_profile
 
     cpu, gpu = get_profile("cpu"), get_profile("gpu")
-    assert finetune_config(cpu, settings_for_profile(cpu)).learning_rate == settings_for_profile(cpu).learning_rate
-    for full in (gpu, with_overrides(cpu, full_finetune=True)):  # a full fine-tune keeps Alpaca's rate, not LoRA's
-        assert full.full_finetune and finetune_config(full, settings_for_profile(full)).learning_rate == 2e-5
+    assert finetune_config(cpu, experiment_settings(cpu)).learning_rate == experiment_settings(cpu).learning_rate
+    for full in (gpu, replace(cpu, full_finetune=True)):  # a full fine-tune keeps Alpaca's rate, not LoRA's
+        assert full.full_finetune and finetune_config(full, experiment_settings(full)).learning_rate == 2e-5
 
 
 def test_experiment_runs_end_to_end_on_the_quick_profile(tmp_path, monkeypatch, capsys):

@@ -11,13 +11,10 @@ import pytest  # noqa: E402
 
 from alpaca_course import plots, verbnoun  # noqa: E402
 from alpaca_course.diversity import diversity_report  # noqa: E402
-from alpaca_course.self_instruct import load_seed_tasks, magpie_prefix  # noqa: E402
-from alpaca_course.strategies import (  # noqa: E402
-    STRATEGIES,
+from alpaca_course.jokes import (  # noqa: E402
     JokeCondition,
     JokeResult,
     JokeStudy,
-    StrategyResult,
     centred_similarity,
     joke_difference,
     joke_experiment,
@@ -27,6 +24,11 @@ from alpaca_course.strategies import (  # noqa: E402
     meaning_groups,
     near_duplicate_clusters,
     normalize,
+)
+from alpaca_course.self_instruct import load_seed_tasks, magpie_prefix  # noqa: E402
+from alpaca_course.strategies import (  # noqa: E402
+    STRATEGIES,
+    StrategyResult,
     run_strategy,
     tradeoff_summary,
 )
@@ -176,9 +178,9 @@ class _ListWriter:
 
 def test_strategies_at_a_fixed_budget_ask_for_the_same_number_of_items(teacher):
     from alpaca_course.profiles import get_profile
-    from alpaca_course.self_instruct import settings_for_profile
+    from alpaca_course.self_instruct import generation_settings
 
-    settings = settings_for_profile(get_profile("quick"))
+    settings = generation_settings(get_profile("quick"))
     scripted = _ListWriter(teacher.tokenizer)
     runs = [run_strategy(scripted, name, 10**6, settings, seed=1, rounds=2) for name in STRATEGIES]
     assert len({(r.prompts, r.slots) for r in runs}) == 1, [(r.name, r.prompts, r.slots) for r in runs]

@@ -1,17 +1,8 @@
 import pytest
 
 from alpaca_course.constraints import SEEN_KINDS
-from alpaca_course.evaluation import (
-    CHECKS,
-    check,
-    load_eval_prompts,
-    pairwise_judge,
-    score_responses,
-    sentence_count,
-    template_adherence,
-    win_rate,
-    word_count,
-)
+from alpaca_course.evaluation import pairwise_judge, score_responses, template_adherence, win_rate
+from alpaca_course.verifier import CHECKS, check, load_eval_prompts, sentence_count, word_count
 
 # kind -> (arguments, a passing response, a failing response)
 CASES = {
@@ -97,7 +88,8 @@ def test_pairwise_judge_swaps_positions():
 
 
 def test_side_by_side_finds_each_answer_by_its_prompt_not_its_position():
-    from alpaca_course.evaluation import EvalPrompt, scored_report, side_by_side
+    from alpaca_course.evaluation import scored_report, side_by_side
+    from alpaca_course.verifier import EvalPrompt
 
     prompts = [EvalPrompt(f"p{i}", f"Question {i}?", [{"kind": "lowercase"}]) for i in range(3)]
     before = scored_report("base", "chat", prompts, ["Answer zero", "answer one", "Answer two"], [True] * 3)

@@ -67,7 +67,8 @@ def test_keyword_arguments_still_exist():
 
 @pytest.mark.slow
 def test_short_lora_run_lowers_held_out_loss_and_stops_at_eos(tmp_path):
-    from alpaca_course.evaluation import load_eval_prompts, respond
+    from alpaca_course.evaluation import respond
+    from alpaca_course.verifier import load_eval_prompts
 
     records = load_seed_tasks()
     config = FinetuneConfig(max_steps=12, batch_size=4, max_length=160, learning_rate=5e-4)
@@ -82,7 +83,7 @@ def test_short_lora_run_lowers_held_out_loss_and_stops_at_eos(tmp_path):
     assert not [name for name, m in model.named_modules() if "forward" in m.__dict__]
     texts, stopped = respond(model, tokenizer, load_eval_prompts(limit=6), template="alpaca", max_new_tokens=120)
     assert sum(stopped) >= 5, "the fine-tuned model should end its answers with EOS"
-    from alpaca_course.finetune import load_trained
+    from alpaca_course.model_folder import load_trained
 
     merged, _, loaded = load_trained(tmp_path / "adapter", merge=True)
     assert not hasattr(merged, "peft_config")
@@ -114,7 +115,7 @@ def test_full_finetune_saves_loads_back_and_evaluates(tmp_path):
     import sys
 
     from alpaca_course.data import write_jsonl
-    from alpaca_course.finetune import load_trained
+    from alpaca_course.model_folder import load_trained
 
     data = write_jsonl(tmp_path / "data.jsonl", load_seed_tasks()[:40])
     env = {**os.environ, "ALPACA_COURSE_PROFILE": "quick"}
@@ -174,7 +175,7 @@ def test_micro_batches_split_a_step_without_changing_the_update(tmp_path):
         model, tokenizer = load_model("bundled", device="cpu", dtype="float32")
         dataset, _ = build_dataset(tokenizer, records, config)
         trainer = make_trainer(model, tokenizer, dataset, config, str(tmp_path / f"run-{micro}"), progress=False,
-                               lora=True, mixed=None)
+                               mixed=None)
         trainer.args.optim = "sgd"
         trainer.train()
         adapters.append({k: v.detach().clone() for k, v in trainer.model.named_parameters() if "lora_" in k})

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from alpaca_course.data import DataError, load_records
-from alpaca_course.evaluation import load_prompt_file
-from alpaca_course.finetune import TrainedModelNotFound, TrainResult, read_train_result
-from alpaca_course.self_instruct import read_run_log, run_log_path
+from alpaca_course.model_folder import TrainedModelNotFound, TrainResult, read_train_result
+from alpaca_course.run_log import read_run_log, run_log_path
+from alpaca_course.verifier import load_prompt_file
 
 TOKENS = [b"[", b"]", b"{", b"}", b'"', b",", b":", b"\\", b"\\u", b"\\ud800", b"\\udfff", b"NaN", b"-Infinity",
           b"1e999", b"null", b"true", b"0", b"-1", b"\n", b"\r\n", b"\x00", b"\xff", b"\xc3", b"\xef\xbb\xbf",

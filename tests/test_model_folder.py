@@ -69,7 +69,7 @@ def test_swap_in_through_a_symlink_replaces_the_real_folder(tmp_path):
 SAVER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from alpaca_course import finetune
+    from alpaca_course import model_folder
 
     class SlowModel:  # writes its weights in pieces, slowly, as a big model would
         def save_pretrained(self, folder):
@@ -81,11 +81,11 @@ SAVER = textwrap.dedent("""
         def save_pretrained(self, folder):
             Path(folder, "tokenizer.json").write_text(sys.argv[2])
 
-    result = finetune.TrainResult(sys.argv[1], {"template": sys.argv[2]}, 1, 2, 3, 1, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0,
-                                  [1.0])
-    finetune.model_card = lambda result, student: "card " + sys.argv[2]
+    result = model_folder.TrainResult(sys.argv[1], {"template": sys.argv[2]}, 1, 2, 3, 1, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0,
+                                        [1.0])
+    model_folder.model_card = lambda result, student: "card " + sys.argv[2]
     print("saving", flush=True)
-    finetune.save(SlowModel(), Tokenizer(), Path(sys.argv[1]), result, "bundled")
+    model_folder.save(SlowModel(), Tokenizer(), Path(sys.argv[1]), result, "bundled")
 """)
 
 

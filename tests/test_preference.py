@@ -39,9 +39,9 @@ def sampled(teacher):
     seen: dict[str, list] = {}
 
     class Recorder(PairCollector):
-        def add(self, prompt, answers):
+        def add(self, prompt, answers, reasons=None):
             seen[prompt.id] = (prompt, list(answers))
-            super().add(prompt, answers)
+            super().add(prompt, answers, reasons)
 
     collector = Recorder("verifier+repair")
     curate(teacher, prompts, k=4, sampling=Sampling(max_new_tokens=48, temperature=0.9, top_k=50), methods=("best",),
@@ -97,7 +97,8 @@ def test_a_few_dpo_steps_raise_the_implicit_reward_accuracy_on_the_training_pair
 
 def test_dpo_on_top_of_an_sft_student_keeps_its_adapter_and_uses_it_as_reference(sampled, tmp_path):
     from alpaca_course.data import InstructionRecord
-    from alpaca_course.finetune import FinetuneConfig, load_trained, train
+    from alpaca_course.finetune import FinetuneConfig, train
+    from alpaca_course.model_folder import load_trained
 
     pairs = sampled[0][:6]
     records = [InstructionRecord(p.prompt, "", p.chosen) for p in pairs] * 2

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rouge_score import rouge_scorer
 
-from alpaca_course.rouge import f_measure, nearest, rouge_l, rouge_l_matrix, rouge_l_reference, tokenize
+from alpaca_course.rouge import f_measure, rouge_l, rouge_l_matrix, rouge_l_reference, tokenize
 
 WORDS = ("the a cat cats dog ran running runs runner flies fly 3 14 2024 café naïve it's über "
          "über-cool ?! , ... — 你好 αβγ don't 3.14 x").split()
@@ -59,9 +59,10 @@ def test_the_shortcut_formula_is_not_identical():
     assert rouge_l("a b c d e f g", "a b c d e f g x y z w u v") > 0.7
 
 
-def test_nearest_finds_the_closest_pool_text():
+def test_nearest_rouge_is_the_best_score_against_the_pool():
+    from alpaca_course.diversity import nearest_rouge
+
     pool = ["Write a poem about the sea.", "Sort these numbers.", "Explain how rain forms."]
-    scores, index = nearest(["Write a short poem about the sea.", "Explain how snow forms."], pool, k=2)
-    assert index[:, 0].tolist() == [0, 2]
-    assert scores[0, 0] == rouge_l(pool[0], "Write a short poem about the sea.")
-    assert scores[0, 0] >= scores[0, 1]
+    queries = ["Write a short poem about the sea.", "Explain how snow forms."]
+    assert nearest_rouge(queries, pool).tolist() == [max(rouge_l(p, q) for p in pool) for q in queries]
+    assert nearest_rouge(queries[:1], pool)[0] == rouge_l(pool[0], queries[0])

@@ -13,16 +13,15 @@ from alpaca_course.data import read_jsonl
 from alpaca_course.filters import first_broken_rule
 from alpaca_course.profiles import get_profile
 from alpaca_course.resources import load_lines
+from alpaca_course.run_log import read_run_log, run_log_path
 from alpaca_course.self_instruct import (
     ALPACA,
     SELF_INSTRUCT,
     encode_prompt,
     generate,
+    generation_settings,
     load_seed_tasks,
     parse_numbered,
-    read_run_log,
-    run_log_path,
-    settings_for_profile,
 )
 
 
@@ -84,7 +83,7 @@ def test_parser_ignores_outputs_and_prose():
 
 
 def _run_small(teacher, path, n, seed):
-    settings = settings_for_profile(get_profile("quick"))
+    settings = generation_settings(get_profile("quick"))
     return generate(teacher, n, path, seed=seed, settings=settings, progress=False)
 
 
@@ -186,7 +185,7 @@ def test_a_round_without_answers_counts_slots_and_keeps_no_records(teacher):
     from alpaca_course.filters import Funnel
     from alpaca_course.self_instruct import generation_round, pick_demos
 
-    settings = settings_for_profile(get_profile("quick"))
+    settings = generation_settings(get_profile("quick"))
     demos = [pick_demos(random.Random(i), load_seed_tasks(), [], settings) for i in range(2)]
     funnel = Funnel()
     result = generation_round(teacher, demos, settings, seed=1, funnel=funnel, answer=False)
@@ -198,7 +197,8 @@ def test_a_round_without_answers_counts_slots_and_keeps_no_records(teacher):
 def test_what_we_saw_in_a_run_is_read_from_its_counts():
     from dataclasses import asdict
 
-    from alpaca_course.self_instruct import ALPACA, RunLog, what_we_saw
+    from alpaca_course.run_log import RunLog, what_we_saw
+    from alpaca_course.self_instruct import ALPACA
 
     removed = {"too short (<4 words)": 3, "too similar (ROUGE-L > 0.7)": 15, "output cut at the token limit": 2}
     log = RunLog(settings=asdict(ALPACA) | {"an_old_setting": 1}, teacher="t", seed=0, prompts=10, parsed=30,

@@ -202,9 +202,10 @@ def test_a_bad_concurrency_setting_is_named(seeded_api, monkeypatch, value):
 
 def test_same_seed_and_a_deterministic_server_give_the_same_file(seeded_api, tmp_path):
     from alpaca_course.profiles import get_profile
-    from alpaca_course.self_instruct import generate, read_run_log, settings_for_profile
+    from alpaca_course.run_log import read_run_log
+    from alpaca_course.self_instruct import generate, generation_settings
 
-    settings = settings_for_profile(get_profile("quick"), teacher="served-teacher")
+    settings = generation_settings(get_profile("quick"), teacher="served-teacher")
     files = []
     for name in ("a.jsonl", "b.jsonl"):
         generate(OpenAICompatibleTeacher.from_env(), 12, tmp_path / name, seed=5, settings=settings, progress=False)
@@ -225,13 +226,13 @@ def test_presence_penalty_is_sent_only_when_set(seeded_api):
 def test_the_bundled_model_served_by_name_gets_the_small_teacher_settings():
     from alpaca_course.models import is_bundled_model
     from alpaca_course.profiles import get_profile
-    from alpaca_course.self_instruct import settings_for_profile
+    from alpaca_course.self_instruct import generation_settings
 
     for name in ("bundled", "HuggingFaceTB/SmolLM2-135M-Instruct", "/cache/alpaca_course/smollm2-135m-instruct-f32-v1"):
         assert is_bundled_model(name), name
-        assert settings_for_profile(get_profile("cpu"), teacher=name).max_new_per_prompt == 2
+        assert generation_settings(get_profile("cpu"), teacher=name).max_new_per_prompt == 2
     assert not is_bundled_model("Qwen/Qwen2.5-1.5B-Instruct")
-    big = settings_for_profile(get_profile("cpu"), teacher="Qwen/Qwen2.5-1.5B-Instruct")
+    big = generation_settings(get_profile("cpu"), teacher="Qwen/Qwen2.5-1.5B-Instruct")
     assert big.max_new_tokens <= get_profile("cpu").max_new_tokens  # never Alpaca's 3072 against a small context
 
 

@@ -90,7 +90,7 @@ def wait_ready(server: subprocess.Popen, base: str, log_path: Path, timeout: flo
 def generate_against(base: str, n: int, out: Path) -> dict:
     """`generate --teacher api --n N` through the real CLI; then the checks on the file, funnel and run log."""
     from alpaca_course.data import read_jsonl
-    from alpaca_course.self_instruct import read_run_log
+    from alpaca_course.run_log import read_run_log
 
     for path in (out, out.with_name(out.name + ".run.json")):
         path.unlink(missing_ok=True)

@@ -82,7 +82,7 @@ def check_vendi(fn: Callable[[np.ndarray], float]) -> Feedback:
 
 def check_count_distinct(fn: Callable[[Sequence[str]], int]) -> Feedback:
     """count_distinct(jokes) -> how many different jokes after normalizing case, punctuation and spaces."""
-    from ..strategies import normalize
+    from ..jokes import normalize
 
     lists = [("the same joke twice", ["Why did the chicken cross the road?", "why did the chicken cross the road"]),
              ("extra spaces and punctuation", ["A pun!  A pun.", "a pun a pun", "A different one."]),

@@ -10,7 +10,7 @@ from .harness import Case, Feedback, call_once, close, run_cases
 
 def check_within_word_limit(fn: Callable[[str, int], bool]) -> Feedback:
     """within_word_limit(response, n) -> at most n words (words: runs of letters/digits; punctuation is not a word)."""
-    from ..evaluation import CHECKS
+    from ..verifier import CHECKS
 
     rows = [("a short answer", "Paris is the capital.", 4), ("one word too many", "One two three four five.", 4),
             ("a dash between spaces", "Yes - of course - fine", 4), ("an empty answer", "", 0),
@@ -28,7 +28,7 @@ def check_within_word_limit(fn: Callable[[str, int], bool]) -> Feedback:
 
 def check_has_n_bullets(fn: Callable[[str, int], bool]) -> Feedback:
     """has_n_bullets(response, n) -> exactly n lines that start with '-', '*' or '•' and some text."""
-    from ..evaluation import CHECKS
+    from ..verifier import CHECKS
 
     rows = [("three dash bullets", "- a\n- b\n- c", 3), ("mixed markers, indented", "Intro:\n * a\n• b\n- c", 3),
             ("one bullet too many", "- a\n- b\n- c\n- d", 3), ("a dash inside a sentence", "Well - no.\n- only one", 1),
@@ -40,7 +40,7 @@ def check_has_n_bullets(fn: Callable[[str, int], bool]) -> Feedback:
 
 def check_is_json(fn: Callable[[str], bool]) -> Feedback:
     """is_json(response) -> True when the whole response (spaces stripped) parses as JSON."""
-    from ..evaluation import CHECKS
+    from ..verifier import CHECKS
 
     rows = [("an object", '{"a": 1}'), ("spaces around it", '  [1, 2, 3]\n'), ("single quotes", "{'a': 1}"),
             ("a code fence", '```json\n{"a": 1}\n```'), ("an empty answer", ""), ("text before it", 'Sure: {"a": 1}')]
@@ -75,7 +75,7 @@ def check_paired_bootstrap(fn: Callable) -> Feedback:
     with a 95% percentile interval from resampling prompt indices (the pairs stay together)."""
     import random
 
-    from ..evaluation import paired_bootstrap
+    from ..stats import paired_bootstrap
 
     task, hint = "paired_bootstrap", ("draw n prompt indices with replacement, once per sample, and take the mean "
                                       "of b[i] - a[i] over them; the interval is the 2.5th and 97.5th percentiles")

@@ -1,0 +1,89 @@
+"""The refactor into one module per idea (issue 31) changed no behaviour: a snapshot recorded before it.
+
+`behaviour()` runs everything the refactor touched that needs no model: the experiment's settings, prompts and
+training pool on the quick profile, lesson 05's tables and "what we saw" sentences for fixed answers, the funnel
+and the novelty filter on fixed candidates, and every interval (Wilson, bootstrap, paired, paired change). The
+snapshot was written by the same function at commit 08ee063, before `stats.py` existed (with that commit's names for
+the same functions). If a change is meant to alter one of these, write the snapshot again and say why in the commit:
+
+    python tests/test_behaviour_snapshot.py --write
+"""
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from alpaca_course.curation import repair
+from alpaca_course.diversity import distinct_n
+from alpaca_course.evaluation import scored_report
+from alpaca_course.experiment import (
+    compare_by_kind,
+    differences_table,
+    eval_prompts,
+    experiment_settings,
+    results_table,
+    training_pool,
+    what_we_saw,
+)
+from alpaca_course.filters import NOVELTY, NoveltyFilter, apply_rules
+from alpaca_course.jokes import normalize
+from alpaca_course.profiles import get_profile
+from alpaca_course.resources import load_seed_tasks
+from alpaca_course.self_instruct import _same_words
+from alpaca_course.stats import bootstrap_ci, paired_bootstrap, paired_change, wilson_interval
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "behaviour_quick.json"
+
+
+def behaviour() -> dict:
+    """What the refactor must not change, on the quick profile, without a model: the experiment's prompts and pool,
+    lesson 05's tables and sentences for fixed answers, the funnel on fixed candidates, and every interval."""
+    profile = get_profile("quick")
+    settings = experiment_settings(profile)
+    out = {"settings": {k: v for k, v in sorted(asdict(settings).items()) if k != "dpo"}}
+    pool = training_pool(settings, 0)
+    out["training_pool"] = [[p.id, p.prompt] for p in pool]
+    for split in ("dev", "test"):
+        prompts = eval_prompts(settings, split)
+        echo = [p.prompt for p in prompts]
+        plain = "Here is my answer to that, in a few words."
+        fixed = [repair(p, plain) or plain for p in prompts]
+        half = [f if i % 3 else e for i, (e, f) in enumerate(zip(echo, fixed, strict=True))]
+        reports = {name: scored_report(name, "chat", prompts, texts, [True] * len(prompts))
+                   for name, texts in (("base", echo), ("student", fixed), ("half", half))}
+        by_kind = compare_by_kind(reports, [("base", "student"), ("base", "half"), ("half", "student")], prompts)
+        out[split] = {"prompts": [[p.id, p.prompt] for p in prompts],
+                      "tables": [results_table(reports, by_kind["all"])]
+                      + [differences_table(by_kind[k]) for k in ("seen", "unseen") if by_kind.get(k)],
+                      "what_we_saw": {k: what_we_saw(d) for k, d in by_kind.items()},
+                      "intervals": {k: [list(v) for v in sorted(r.intervals().items())] for k, r in reports.items()}}
+    seeds = [s.instruction for s in load_seed_tasks()]
+    candidates = seeds[:40] + [s + " Please." for s in seeds[:20]] + ["Hi", "Write a program that sorts.", "!!! odd"]
+    kept_at, funnel = apply_rules(candidates)
+    verdicts = NoveltyFilter(seeds[40:80]).admit([candidates[i] for i in kept_at])
+    out["funnel"] = {"kept_at": kept_at, "removed": dict(sorted(funnel.removed.items())),
+                     "novelty": [[v["kept"], round(v["max_rouge"], 6)] for v in verdicts], "label": NOVELTY}
+    texts = [s.output for s in load_seed_tasks()][:60]
+    out["intervals"] = {
+        "wilson": [wilson_interval(k, 32) for k in (0, 7, 12, 32)],
+        "bootstrap": bootstrap_ci([1, 0, 0, 1, 1, 0, 1] * 9),
+        "paired": str(paired_bootstrap([1, 0, 0, 1] * 20, [1, 1, 0, 1] * 20)),
+        "paired_change": paired_change("distinct-2", texts[:30], texts[30:60], lambda t: distinct_n(t, 2),
+                                       "instructions").sentence(),
+        "normalize": [normalize(t) for t in texts[:10]],
+        "same_words": [_same_words(a, b) for a, b in zip(seeds[:10], [s.upper() + "!" for s in seeds[:10]], strict=True)],
+    }
+    return json.loads(json.dumps(out))
+
+
+def test_the_refactor_changed_no_behaviour():
+    recorded = json.loads(SNAPSHOT.read_text())
+    current = behaviour()
+    assert sorted(current) == sorted(recorded)
+    for key in recorded:  # one key at a time, so a failure names the part that changed
+        assert current[key] == recorded[key], f"{key} changed"
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    SNAPSHOT.write_text(json.dumps(behaviour(), indent=1, sort_keys=True) + "\n")
