@@ -33,21 +33,15 @@ def drop_widget_outputs(notebook) -> int:
     return removed
 
 
-# Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held. On Linux
-# the kernel's own figure is VmHWM: ru_maxrss would also count what the process that launched it held when it forked.
-PEAK_PROBE = """import re as _re, resource as _r, sys as _s
-try:
-    _own = int(_re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-except (OSError, AttributeError):
-    _own = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss // (1024 if _s.platform == "darwin" else 1)
-print("peak-kb", max(_own, _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss // (1024 if _s.platform == "darwin" else 1)))"""
+# Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held.
+PEAK_PROBE = "from alpaca_course.finetune import peak_memory_mb as _peak\nprint('peak-mb', _peak(children=True))"
 
 
 def read_peak_mb(cell) -> float | None:
     """The probe cell's answer in MB (None if it did not run: an earlier cell failed)."""
     for output in cell.get("outputs", []):
-        if output.get("name") == "stdout" and output.get("text", "").startswith("peak-kb "):
-            return int(output["text"].split()[1]) / 1024
+        if output.get("name") == "stdout" and output.get("text", "").startswith("peak-mb "):
+            return float(output["text"].split()[1])
     return None
 
 

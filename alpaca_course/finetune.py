@@ -299,16 +299,18 @@ def split_records(records: list[InstructionRecord], fraction: float, seed: int =
     return shuffled[n_eval:], shuffled[:n_eval]
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MB.
+def peak_memory_mb(children: bool = False) -> float:
+    """Peak resident memory of this process so far, in MB (with `children`: or of the largest process it waited for).
 
     Linux: VmHWM, the process's own high-water mark (ru_maxrss also keeps what the parent held when it forked,
     so a Jupyter kernel started by a large process would report that). Elsewhere ru_maxrss (bytes on macOS)."""
+    scale = 2**20 if sys.platform == "darwin" else 1024
     try:
         with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+            own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     except (OSError, StopIteration, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale) if children else own
 
 
 def release_heap() -> None:
