@@ -14,11 +14,20 @@ def lesson_paths(folder: Path | None = None) -> list[Path]:
     return sorted((folder or ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 
 
+def figure_outputs(notebook) -> list:
+    """Every PNG output of the notebook's code cells, in order."""
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+            if "image/png" in output.get("data", {})]
+
+
+def figure_alt(output) -> str:
+    """The alt text a figure output carries ('' if none): plots.show stores it in the output's metadata."""
+    return str(output.get("metadata", {}).get("image/png", {}).get("alt", "") or "").strip()
+
+
 def count_figures(notebook, html: str) -> tuple[int, int]:
     """(figures the executed notebook drew, figures its HTML export shows)."""
-    drawn = sum("image/png" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
-                for output in cell.outputs)
-    return drawn, html.count('class="jp-RenderedImage jp-OutputArea-output"')
+    return len(figure_outputs(notebook)), html.count('class="jp-RenderedImage jp-OutputArea-output"')
 
 
 def drop_widget_outputs(notebook) -> int:
@@ -72,8 +81,11 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     html, _ = HTMLExporter().from_notebook_node(notebook)
     (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
     drawn, shown = count_figures(notebook, html)
+    without_alt = sum(not figure_alt(o) for o in figure_outputs(notebook))
     if status == "ok" and drawn != shown:
         status = f"FAILED: {drawn} figures drawn, {shown} in the HTML"
+    elif status == "ok" and without_alt:
+        status = f"FAILED: {without_alt} of {drawn} figures have no alt text (draw them with plots.show)"
     return status, minutes, drawn, peak_mb
 
 

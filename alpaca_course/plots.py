@@ -1,4 +1,8 @@
-"""Figures for the lessons (matplotlib only, so they render offline, in tests and in exported HTML)."""
+"""Figures for the lessons (matplotlib only, so they render offline, in tests and in exported HTML).
+
+Every figure carries alt text: the sentence a screen reader says instead of the picture. Each helper here writes it
+from the data it drew (`fig.alt_text`); a figure drawn by hand in a lesson passes its own to `show`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,32 @@ def _figure(width: float = 7, height: float = 4):
     import matplotlib.pyplot as plt
 
     return plt.subplots(figsize=(width, height))
+
+
+def summarize(values: Sequence[float], unit: str = "", digits: int = 2) -> str:
+    """'n = 64, median 0.31, range 0.05 to 0.69': the words a histogram's alt text is made of."""
+    if not len(values):
+        return "no values"
+    v = np.asarray(values, dtype=float)
+    unit = f" {unit}" if unit else ""
+    return (f"n = {len(v)}, median {np.median(v):.{digits}f}{unit}, "
+            f"range {v.min():.{digits}f} to {v.max():.{digits}f}{unit}")
+
+
+def show(fig, alt: str | None = None) -> None:
+    """Display a figure as a PNG with alt text (the helper's own `fig.alt_text` unless given), then close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    alt = alt or getattr(fig, "alt_text", None)
+    if not alt or not alt.strip():
+        raise ValueError("a figure needs alt text: pass show(fig, alt='what the figure shows')")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    display(Image(buffer.getvalue(), metadata={"alt": " ".join(alt.split())}))
 
 
 def sunburst(top: Mapping[str, Sequence[tuple[str, int]]], title: str = "Root verbs and their direct objects"):
@@ -30,6 +60,9 @@ def sunburst(top: Mapping[str, Sequence[tuple[str, int]]], title: str = "Root ve
     ax.pie(inner, radius=0.65, labels=verbs, colors=inner_colors, labeldistance=0.55,
            wedgeprops={"width": 0.35, "edgecolor": "white"}, textprops={"fontsize": 8})
     ax.set(aspect="equal", title=title)
+    fig.alt_text = (f"{title}. Sunburst chart: the inner ring holds the {len(verbs)} most common root verbs, "
+                    f"largest first: " + ", ".join(f"{v} ({n})" for v, n in zip(verbs, inner, strict=True)) +
+                    ". The outer ring holds each verb's most common objects.")
     return fig
 
 
@@ -41,6 +74,9 @@ def nearest_seed_histogram(scores: Sequence[float], threshold: float = 0.7, titl
     ax.set(xlabel="ROUGE-L with the most similar seed task", ylabel="instructions",
            title=title or f"How close are the {len(scores)} instructions to the seeds?")
     ax.legend()
+    above = sum(x >= threshold for x in scores)
+    fig.alt_text = (f"Histogram of each instruction's highest ROUGE-L with the seed tasks: {summarize(scores)}; "
+                    f"{above} at or above the novelty threshold {threshold} (a dashed line).")
     return fig
 
 
@@ -49,12 +85,15 @@ def length_histograms(columns: Mapping[str, Sequence[str]], title: str = "Length
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns), 3.5), squeeze=False)
+    said = []
     for ax, (name, texts) in zip(axes[0], columns.items(), strict=True):
         lengths = [len(t.split()) for t in texts if t.strip()]
         ax.hist(lengths, bins=20, color="tab:green", edgecolor="white")
         ax.set(title=f"{name} (n={len(lengths)})", xlabel="words", ylabel="count")
+        said.append(f"{name}: {summarize(lengths, 'words', 0)}" if lengths else f"{name}: all empty")
     fig.suptitle(title)
     fig.tight_layout()
+    fig.alt_text = f"{title}, one histogram per column. " + "; ".join(said) + "."
     return fig
 
 
@@ -78,6 +117,9 @@ def metric_comparison(reports: Sequence, metrics: Sequence[str] | None = None):
         ax.axis("off")
     fig.suptitle(f"Diversity at equal N = {reports[0].n}")
     fig.tight_layout()
+    said = "; ".join(f"{name}: " + ", ".join(f"{label} {r.values[name][0]:.3f}" for label, r in
+                                             zip(labels, reports, strict=True)) for name in metrics)
+    fig.alt_text = f"Bar charts, one per diversity metric, at equal N = {reports[0].n}, with intervals. {said}."
     return fig
 
 
@@ -89,6 +131,8 @@ def tradeoff(points: Mapping[str, tuple[float, float]], xlabel: str = "validity 
         ax.scatter([x], [y], s=60)
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    fig.alt_text = (f"{title}: a scatter of {len(points)} points, {xlabel} across and {ylabel} up. " +
+                    "; ".join(f"{label} at {x:.2f} and {y:.3f}" for label, (x, y) in points.items()) + ".")
     return fig
 
 
@@ -100,6 +144,10 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float], eval_points: Mappi
         ax.plot(list(eval_points), list(eval_points.values()), "o-", label="held-out loss")
     ax.set(xlabel="step", ylabel="loss", title="Training curve")
     ax.legend()
+    losses = list(losses)
+    held = "; held-out loss " + ", ".join(f"{v:.3f} at step {k}" for k, v in eval_points.items()) if eval_points else ""
+    fig.alt_text = (f"Line chart of training loss over {len(losses)} steps: {losses[0]:.3f} at the first step, "
+                    f"{losses[-1]:.3f} at the last, lowest {min(losses):.3f}{held}." if losses else "An empty training curve.")
     return fig
 
 
@@ -135,6 +183,8 @@ def timeline(events: Sequence[tuple[str, str, str, str]], title: str = "Training
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
+    fig.alt_text = (f"{title}: {len(rows)} events from {rows[0][0]} to {rows[-1][0]}, in date order. " +
+                    "; ".join(f"{d}, {label} ({track})" for d, label, _, track in rows) + ".")
     return fig
 
 
@@ -158,4 +208,11 @@ def plot_loop(stats: Sequence):
     if len(modes) > 1:
         axes[0].legend()
     fig.tight_layout()
+    said = []
+    for mode in modes:
+        rows = [s for s in stats if getattr(s, "mode", "replace") == mode]
+        said.append(f"{mode}: " + ", ".join(f"{title.split(' (')[0]} {getattr(rows[0], key):.3f} to "
+                                            f"{getattr(rows[-1], key):.3f}" for key, title in panels))
+    fig.alt_text = (f"Four line charts over generations {stats[0].generation} to {max(s.generation for s in stats)}, "
+                    "one line per mode, first generation to last. " + "; ".join(said) + "." if stats else "No generations.")
     return fig

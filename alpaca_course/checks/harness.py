@@ -3,6 +3,9 @@
 Every checker takes your function (or value), never raises, and returns a `Feedback` that prints as
 one line: passed, not yet solved (the stub is still there), or what went wrong with a hint. The
 expected answers come from the course package itself, so a checker and a lesson never disagree.
+
+Hints come in two steps. A failure shows what went wrong and a nudge; a checker may also hold a fuller hint
+(close to the answer), which shows only from the ANSWER_AFTER-th failed try of that task in the same kernel.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 import numpy as np
 
 NOT_YET = "not yet solved"
+#: The failed try from which a task's fuller hint is shown (the first failures get the nudge only).
+ANSWER_AFTER = 3
+_failed_tries: dict[str, int] = {}
 
 
 @dataclass
@@ -25,7 +31,15 @@ class Feedback:
     passed: bool
     solved: bool
     message: str
-    hint: str = ""
+    hint: str | tuple[str, str] = ""  # a nudge, or (nudge, fuller hint shown after repeated tries)
+    answer: str = ""
+    tries: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hint, tuple):
+            self.hint, self.answer = self.hint
+        if self.solved and not self.passed:
+            self.tries = _failed_tries[self.task] = _failed_tries.get(self.task, 0) + 1
 
     def __bool__(self) -> bool:
         return self.passed
@@ -35,7 +49,12 @@ class Feedback:
             return f"[passed] {self.task}: {self.message}"
         if not self.solved:
             return f"[{NOT_YET}] {self.task}: {self.message}"
-        return f"[not right yet] {self.task}: {self.message}\n  hint: {self.hint}"
+        text = f"[not right yet] {self.task}: {self.message}\n  hint: {self.hint}"
+        if self.answer and self.tries >= ANSWER_AFTER:
+            text += f"\n  fuller hint (try {self.tries}): {self.answer}"
+        elif self.answer:
+            text += f"\n  (a fuller hint comes from your try {ANSWER_AFTER}; this was try {self.tries})"
+        return text
 
     __str__ = __repr__
 
@@ -59,7 +78,7 @@ def stub(task: str, what: str = "function") -> Feedback:
                                         "says # YOUR CODE HERE, then run this cell again")
 
 
-def run_cases(task: str, fn: Callable, cases: Sequence[Case], hint: str,
+def run_cases(task: str, fn: Callable, cases: Sequence[Case], hint: str | tuple[str, str],
               same: Callable[[Any, Any], bool] | None = None,
               diagnose: Callable[[Case, Any], str | None] | None = None) -> Feedback:
     """Call fn on each case; the first mismatch becomes the message (diagnose may name the likely mistake)."""
@@ -103,7 +122,7 @@ def first_difference(got: str, expected: str) -> str | None:
     return "the texts differ in length (a missing or extra line or trailing newline?)"
 
 
-def call_once(task: str, fn: Callable, args: tuple, hint: str,
+def call_once(task: str, fn: Callable, args: tuple, hint: str | tuple[str, str],
           explain: Callable[[Exception], str | None] | None = None) -> tuple[Any, Feedback | None]:
     """Call the learner's function once: (result, None), or (None, feedback) for a stub or an error."""
     try:
@@ -118,7 +137,7 @@ def call_once(task: str, fn: Callable, args: tuple, hint: str,
     return value, None
 
 
-def compare_fields(task: str, rows: list[tuple[str, Any, Any]], hint: str, done: str) -> Feedback:
+def compare_fields(task: str, rows: list[tuple[str, Any, Any]], hint: str | tuple[str, str], done: str) -> Feedback:
     """Compare (field, got, wanted) rows; the first mismatch is the message."""
     for name, got, want in rows:
         if got != want:

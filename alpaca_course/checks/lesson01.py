@@ -18,8 +18,10 @@ def check_format_alpaca(fn: Callable[[str, str], str]) -> Feedback:
              ("an input over two lines", "Add the numbers.", "2\n3")]
     cases = [Case(label, (ins, inp), alpaca_prompt(ins, inp)) for label, ins, inp in pairs]
     return run_cases("format_alpaca", fn, cases,
-                     "use the template with '### Input:' only when input.strip() is not empty; the prompt ends "
-                     "with '### Response:' (no newline after it)",
+                     ("compare your text with the template in the lesson line by line: which records get an "
+                      "'### Input:' section, and how does the prompt end?",
+                      "use the template with '### Input:' only when input.strip() is not empty; the prompt ends "
+                      "with '### Response:' (no newline after it)"),
                      diagnose=lambda case, got: (
                          "the input is blank, so use the template without '### Input:'"
                          if isinstance(got, str) and not case.args[1].strip() and "### Input:" in got
@@ -44,8 +46,9 @@ def check_chat_messages(fn: Callable[[str, str, str], list]) -> Feedback:
             return "the roles should be 'user' then 'assistant'"
         return "the user turn is the instruction, then a blank line and the input (when there is one)"
 
-    return run_cases("to_chat_messages", fn, cases, "user content = instruction + '\\n\\n' + input when the input "
-                     "is not blank; the assistant content is the output", diagnose=diagnose)
+    return run_cases("to_chat_messages", fn, cases, ("two messages, user then assistant: where does the input go, and what "
+                     "separates it from the instruction?", "user content = instruction + '\\n\\n' + input when the "
+                     "input is not blank; the assistant content is the output"), diagnose=diagnose)
 
 
 def check_build_labels(fn: Callable[[list, list, int], tuple]) -> Feedback:
@@ -75,8 +78,9 @@ def check_build_labels(fn: Callable[[list, list, int], tuple]) -> Feedback:
             return "end with the EOS token, in input_ids and in labels, or the model never learns to stop"
         return None
 
-    return run_cases("build_labels", fn, cases, "input_ids = prompt + answer + [eos]; labels = [-100] * len(prompt) "
-                     "+ answer + [eos]", same=same, diagnose=diagnose)
+    return run_cases("build_labels", fn, cases, ("the model should learn the answer and when to stop, not the prompt: "
+                     "which label tells the loss to skip a position?", "input_ids = prompt + answer + [eos]; labels = "
+                     "[-100] * len(prompt) + answer + [eos]"), same=same, diagnose=diagnose)
 
 
 def check_masked_loss(fn: Callable) -> Feedback:
@@ -107,6 +111,8 @@ def check_masked_loss(fn: Callable) -> Feedback:
                     "t+1, so drop the last logit and the first label")
         return None
 
-    return run_cases("masked_loss", fn, cases, "shift by one (logits[:, :-1] against labels[:, 1:]), then "
-                     "cross_entropy(..., ignore_index=-100) averages over the positions that are not masked",
+    return run_cases("masked_loss", fn, cases, ("position t predicts token t + 1: line the logits and labels up before "
+                     "the loss, and let the masked positions drop out of the average", "shift by one (logits[:, :-1] "
+                     "against labels[:, 1:]), then cross_entropy(..., ignore_index=-100) averages over the positions "
+                     "that are not masked"),
                      same=same, diagnose=diagnose)

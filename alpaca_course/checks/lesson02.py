@@ -29,8 +29,9 @@ def check_is_blacklisted(fn: Callable[[str, Sequence[str]], bool]) -> Feedback:
             return "compare case-insensitively"
         return None
 
-    return run_cases("is_blacklisted", fn, cases, "a whole-word, case-insensitive match: re.search(rf'\\b{word}\\b', "
-                     "text, re.IGNORECASE), for any word", diagnose=diagnose)
+    return run_cases("is_blacklisted", fn, cases, ("a word inside another word ('image' in 'imagine') is not a match, "
+                     "and case does not matter", "a whole-word, case-insensitive match: re.search(rf'\\b{word}\\b', "
+                     "text, re.IGNORECASE), for any word"), diagnose=diagnose)
 
 
 def _reference_parse_list(text: str) -> list[str]:
@@ -52,8 +53,9 @@ def check_parse_numbered_list(fn: Callable[[str], list]) -> Feedback:
              ("an empty numbered item", "1. Say hi.\n2.\n3. Say bye."),
              ("numbers inside an item", "1. Add 12 and 30.\n2. List 3 birds.")]
     cases = [Case(label, (t,), _reference_parse_list(t)) for label, t in texts]
-    return run_cases("parse_numbered_list", fn, cases, "for each line, match optional spaces, digits, '.' or ')' and "
-                     "keep the rest stripped; skip lines without a number and items that are empty")
+    return run_cases("parse_numbered_list", fn, cases, ("look at how the failing case numbers its lines: which separators and "
+                     "which lines must your parser allow for?", "for each line, match optional spaces, digits, '.' or "
+                     "')' and keep the rest stripped; skip lines without a number and items that are empty"))
 
 
 def check_lcs_length(fn: Callable[[Sequence[str], Sequence[str]], int]) -> Feedback:
@@ -77,8 +79,9 @@ def check_lcs_length(fn: Callable[[Sequence[str], Sequence[str]], int]) -> Feedb
             return "that counts shared words; a subsequence keeps the order and counts repeats"
         return None
 
-    return run_cases("lcs_length", fn, cases, "table[i][j] = table[i-1][j-1] + 1 when a[i-1] == b[j-1], else "
-                     "max(table[i-1][j], table[i][j-1])", diagnose=diagnose)
+    return run_cases("lcs_length", fn, cases, ("fill a table of the longest common subsequence of every pair of "
+                     "prefixes; each cell depends on the cells above and to the left", "table[i][j] = table[i-1][j-1] "
+                     "+ 1 when a[i-1] == b[j-1], else max(table[i-1][j], table[i][j-1])"), diagnose=diagnose)
 
 
 def check_rouge_l(fn: Callable[[str, str], float]) -> Feedback:
@@ -100,8 +103,8 @@ def check_rouge_l(fn: Callable[[str, str], float]) -> Feedback:
             return "that is precision or recall alone; ROUGE-L F combines them: 2PR / (P + R)"
         return "tokenize like rouge_score: lowercase, replace every run of non [a-z0-9] by a space, split"
 
-    return run_cases("rouge_l", fn, cases, "P = LCS / len(prediction tokens), R = LCS / len(target tokens), "
-                     "F = 2PR / (P + R)", same=lambda got, exp: close(got, exp, 1e-12), diagnose=diagnose)
+    return run_cases("rouge_l", fn, cases, ("ROUGE-L is an F-measure: a precision and a recall, both made from the "
+                     "LCS length", "P = LCS / len(prediction tokens), R = LCS / len(target tokens), F = 2PR / (P + R)"), same=lambda got, exp: close(got, exp, 1e-12), diagnose=diagnose)
 
 
 def check_novelty_filter(fn: Callable[[Sequence[str], Sequence[str], float], list]) -> Feedback:
@@ -125,5 +128,6 @@ def check_novelty_filter(fn: Callable[[Sequence[str], Sequence[str], float], lis
             return "a kept candidate joins the pool, so the second near-copy must be compared with the first"
         return None
 
-    return run_cases("novelty_filter", fn, cases, "keep a candidate when its highest ROUGE-L against the pool "
-                     "and everything kept so far is <= threshold; then add it to the pool", diagnose=diagnose)
+    return run_cases("novelty_filter", fn, cases, ("a candidate must be compared with what you kept before it too, "
+                     "not only with the seed pool", "keep a candidate when its highest ROUGE-L against the pool and "
+                     "everything kept so far is <= threshold; then add it to the pool"), diagnose=diagnose)

@@ -33,8 +33,9 @@ def check_distinct_n(fn: Callable[[Sequence[str], int], float]) -> Feedback:
             return "that is the mean over texts (another variant); this course pools all n-grams first"
         return None
 
-    return run_cases("distinct_n", fn, cases, "collect every n-gram of every text (split on whitespace) in one list, "
-                     "then len(set(grams)) / len(grams)", same=close, diagnose=diagnose)
+    return run_cases("distinct_n", fn, cases, ("distinct-n is a share: unique n-grams over all n-grams, counted "
+                     "across the whole set, not text by text", "collect every n-gram of every text (split on "
+                     "whitespace) in one list, then len(set(grams)) / len(grams)"), same=close, diagnose=diagnose)
 
 
 def check_compression_ratio(fn: Callable[[Sequence[str]], float]) -> Feedback:
@@ -53,8 +54,9 @@ def check_compression_ratio(fn: Callable[[Sequence[str]], float]) -> Feedback:
             return "the ratio is raw / compressed, not compressed / raw"
         return "count bytes (text.encode('utf-8')), not characters, and join the texts with single spaces"
 
-    return run_cases("compression_ratio", fn, cases, "raw = ' '.join(texts).encode('utf-8'); "
-                     "len(raw) / len(gzip.compress(raw))", same=lambda g, e: close(g, e, 1e-9), diagnose=diagnose)
+    return run_cases("compression_ratio", fn, cases, ("the ratio is the size before compression over the size after, in "
+                     "bytes, of all the texts joined with spaces", "raw = ' '.join(texts).encode('utf-8'); "
+                     "len(raw) / len(gzip.compress(raw))"), same=lambda g, e: close(g, e, 1e-9), diagnose=diagnose)
 
 
 def check_vendi(fn: Callable[[np.ndarray], float]) -> Feedback:
@@ -76,7 +78,9 @@ def check_vendi(fn: Callable[[np.ndarray], float]) -> Feedback:
             return "divide K by n before taking eigenvalues, so they sum to 1"
         return None
 
-    return run_cases("vendi", fn, cases, "l = np.linalg.eigvalsh(K / n); keep l > 0; return exp(-sum(l * log(l)))",
+    return run_cases("vendi", fn, cases, ("the Vendi score is the exponential of the entropy of the eigenvalues of "
+                     "the similarity matrix divided by n", "l = np.linalg.eigvalsh(K / n); keep l > 0; return "
+                     "exp(-sum(l * log(l)))"),
                      same=lambda g, e: close(g, e, 1e-6), diagnose=diagnose)
 
 

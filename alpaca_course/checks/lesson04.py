@@ -52,8 +52,9 @@ def check_count_lora_params(fn: Callable[[dict, int, Sequence[str], int], int]) 
 def check_lora_config(fn: Callable[[int, int, Sequence[str]], Any]) -> Feedback:
     """make_lora_config(r, alpha, targets) -> a peft LoraConfig for causal language modelling."""
     task = "make_lora_config"
-    hint = "LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.05, bias='none', " \
-           "task_type='CAUSAL_LM')"
+    hint = ("compare with the LoraConfig the lesson builds: the message names the field that differs",
+            "LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.05, bias='none', "
+            "task_type='CAUSAL_LM')")
     config, problem = call_once(task, fn, (8, 16, ["q_proj", "v_proj"]), hint)
     if problem is not None:
         return problem
@@ -71,8 +72,9 @@ def check_lora_config(fn: Callable[[int, int, Sequence[str]], Any]) -> Feedback:
 def check_sft_config(fn: Callable[[str, int, int, float], Any]) -> Feedback:
     """make_sft_config(out_dir, max_steps, batch_size, learning_rate) -> a TRL SFTConfig that runs on this CPU."""
     task = "make_sft_config"
-    hint = "SFTConfig(output_dir=..., max_steps=..., per_device_train_batch_size=..., learning_rate=..., " \
-           "bf16=False, report_to='none', save_strategy='no', logging_steps=1)"
+    hint = ("the message names the field that differs; look up its name in the SFTConfig the lesson shows",
+            "SFTConfig(output_dir=..., max_steps=..., per_device_train_batch_size=..., learning_rate=..., "
+            "bf16=False, report_to='none', save_strategy='no', logging_steps=1)")
 
     def explain(err: Exception) -> str | None:
         if isinstance(err, ValueError) and "bf16" in str(err):
@@ -149,8 +151,10 @@ def check_dpo_loss(fn: Callable[[float, float, float, float, float], float]) -> 
             ("a large beta", (-30.5, -41.0, -33.0, -40.0, 2.0)),
             ("a huge margin", (-1.0, -400.0, -50.0, -20.0, 1.0))]
     cases = [Case(label, args, expected(*args)) for label, args in rows]
-    hint = ("the implicit reward of an answer is beta x (log pi - log ref); the loss is -log sigmoid(reward of chosen "
-            "- reward of rejected). Write -log sigmoid(x) as log(1 + exp(-x)) (math.log1p), and mind large margins")
+    hint = ("each answer's implicit reward compares the policy with the reference; the loss rewards a chosen answer "
+            "that beats the rejected one", "the implicit reward of an answer is beta x (log pi - log ref); the loss "
+            "is -log sigmoid(reward of chosen - reward of rejected). Write -log sigmoid(x) as log(1 + exp(-x)) "
+            "(math.log1p), and mind large margins")
 
     def softplus(x: float) -> float:  # log(1 + e^x) = -log sigmoid(-x), without overflow
         return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))

@@ -77,7 +77,8 @@ def check_paired_bootstrap(fn: Callable) -> Feedback:
 
     from ..stats import paired_bootstrap
 
-    task, hint = "paired_bootstrap", ("draw n prompt indices with replacement, once per sample, and take the mean "
+    task, hint = "paired_bootstrap", ("the two models answered the same prompts: resample prompts, not answers",
+                                      "draw n prompt indices with replacement, once per sample, and take the mean "
                                       "of b[i] - a[i] over them; the interval is the 2.5th and 97.5th percentiles")
     rng = random.Random(7)
     a = [rng.random() < 0.4 for _ in range(150)]

@@ -28,7 +28,8 @@ def check_fit_gaussian(fn: Callable[[np.ndarray], tuple]) -> Feedback:
             return "that spread divides by n; the lesson's simulation divides by n - 1 (ddof=1)"
         return None
 
-    return run_cases("fit_gaussian", fn, cases, "return float(x.mean()), float(x.std(ddof=1))", same=same,
+    return run_cases("fit_gaussian", fn, cases, ("two numbers, as floats: the centre and the spread; which divisor does "
+                     "the lesson's fit use for the spread?", "return float(x.mean()), float(x.std(ddof=1))"), same=same,
                      diagnose=diagnose)
 
 
@@ -39,7 +40,8 @@ def check_tail_fraction(fn: Callable[[np.ndarray, float], float]) -> Feedback:
     from ..collapse import tail_fraction
 
     cases = [Case(label, (x, k), tail_fraction(x, k)) for label, x, k in rows]
-    return run_cases("tail_fraction", fn, cases, "np.mean(np.abs(samples) > k): both tails, strictly beyond k",
+    return run_cases("tail_fraction", fn, cases, ("a share of all samples: those farther than k from 0, on either side",
+                     "np.mean(np.abs(samples) > k): both tails, strictly beyond k"),
                      same=close, diagnose=lambda case, got: "count both tails (use the absolute value)"
                      if case.label == "a small list" else None)
 
