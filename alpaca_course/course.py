@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import subprocess
 import time
 from pathlib import Path
 
@@ -114,5 +117,22 @@ def run_course(out_dir: Path | None = None, only: list[str] | None = None) -> in
     peaks = [r[4] for r in rows if r[4] is not None]
     print(f"| total | {len(rows) - failures}/{len(rows)} ok | {total:.1f} | {sum(r[3] for r in rows)} | "
           f"{format_mb(max(peaks) if peaks else None)} |")
-    print(f"\nExecuted notebooks and HTML: {out_dir}")
+    write_run_record(out_dir / "course_run.json", rows)
+    print(f"\nExecuted notebooks and HTML: {out_dir}; times and peaks: {out_dir / 'course_run.json'}")
     return failures
+
+
+def write_run_record(path: Path, rows: list[tuple]) -> None:
+    """Minutes and peak memory per lesson, with the date, commit and machine: what the class kit is written from."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    from .profiles import get_profile
+
+    record = {"date": time.strftime("%Y-%m-%d"), "commit": commit,
+              "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "profile": get_profile().name,
+              "lessons": {name: {"minutes": round(minutes, 1), "peak_mb": None if peak is None else round(peak),
+                                 "status": status} for name, status, minutes, _, peak in rows}}
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -3,6 +3,7 @@ solved submission of lessons 01 and 02, with the shipped configs/nbgrader_config
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -33,13 +34,16 @@ def points(notebook: dict) -> tuple[int, int]:
 
 
 def solved_copy(released: dict, source: dict) -> dict:
-    """The released notebook with a student's answers typed in: each solution cell's code from the source."""
+    """A copy of the released notebook with a student's answers typed in: each solution cell's code from the source."""
+    released = copy.deepcopy(released)
     answers = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in source["cells"]
-               if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")}
+               if c["metadata"].get("nbgrader", {}).get("solution")}
     for cell in released["cells"]:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if cell["cell_type"] == "code" and grade_id in answers:
+        if grade_id in answers and cell["cell_type"] == "code":
             cell["source"] = SOLUTION_MARKERS.sub("", answers[grade_id])
+        elif grade_id in answers:  # a written answer: the student's own words (here, the first line of the model's)
+            cell["source"] = "My answer: " + answers[grade_id].strip().splitlines()[0]
     return released
 
 
@@ -89,3 +93,4 @@ def test_autograde_gives_zero_unsolved_and_full_automatic_points_solved(tmp_path
             assert unsolved.score == 0, f"{assignment}: an unsolved notebook earned {unsolved.score} points"
             assert solved.score == auto, f"{assignment}: the solved notebook earned {solved.score} of {auto} automatic"
             assert solved.needs_manual_grade  # the written answers wait for a person
+            assert not unsolved.needs_manual_grade  # blank written answers get 0 without one
