@@ -26,7 +26,7 @@ lint: $(STAMP)
 # Headless Chromium and its driver from the system packages, for the book's browser test (root, or sudo).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	@(command -v chromium || command -v google-chrome) >/dev/null && command -v chromedriver >/dev/null || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
 
 # The web book from `make course`'s executed lessons (build/), checked page by page in headless Chromium.

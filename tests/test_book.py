@@ -79,3 +79,15 @@ def test_the_small_book_builds_and_passes_in_a_real_browser():
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert [s.name for s in found.screenshots] == ["home.png", "lesson_05.png"]
     print(f"book: {found.pages} pages, {found.images} images, {found.links} internal links; screenshots in {out}")
+
+
+def test_the_pages_workflow_builds_the_book_from_a_course_run_and_publishes_it():
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    script = " ".join(step.get("run", "") for step in build["steps"])
+    assert script.index("make course") < script.index("make book")
+    uploads = [s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", "")]
+    assert uploads and uploads[0]["with"]["path"] == "build/book/html"
+    assert deploy["needs"] == "build" and any("deploy-pages" in s.get("uses", "") for s in deploy["steps"])
