@@ -28,6 +28,22 @@ def figure_alt(output) -> str:
     return str(output.get("metadata", {}).get("image/png", {}).get("alt", "") or "").strip()
 
 
+def add_alt_text(html: str, notebook) -> str:
+    """Give each figure in nbconvert's HTML the alt text its output carries (nbconvert writes a placeholder)."""
+    import html as markup
+    import re
+
+    for output in figure_outputs(notebook):
+        alt = figure_alt(output)
+        source = f'src="data:image/png;base64,{"".join(output["data"]["image/png"]).strip()}"'
+        at = html.find(source)
+        start = html.rfind("<img", 0, at)
+        if alt and at >= 0 and start >= 0:
+            tag = re.sub(r'\balt="[^"]*"\s*', "", html[start:at])
+            html = f'{html[:start]}{tag.replace("<img", f"<img alt={chr(34)}{markup.escape(alt)}{chr(34)}", 1)}{html[at:]}'
+    return html
+
+
 def count_figures(notebook, html: str) -> tuple[int, int]:
     """(figures the executed notebook drew, figures its HTML export shows)."""
     return len(figure_outputs(notebook)), html.count('class="jp-RenderedImage jp-OutputArea-output"')
@@ -82,6 +98,7 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
     html, _ = HTMLExporter().from_notebook_node(notebook)
+    html = add_alt_text(html, notebook)
     (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
     drawn, shown = count_figures(notebook, html)
     without_alt = sum(not figure_alt(o) for o in figure_outputs(notebook))

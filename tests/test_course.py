@@ -1,5 +1,7 @@
 """The course runner executes a notebook headless, writes HTML and checks every figure reached it."""
 
+import re
+
 import nbformat
 
 from alpaca_course.course import count_figures, lesson_paths, run_lesson
@@ -24,6 +26,8 @@ def test_run_lesson_writes_html_with_every_figure(tmp_path):
     assert len(saved.cells) == 1  # the memory probe is not saved
     html = (tmp_path / "build" / "99_demo.html").read_text()
     assert count_figures(nbformat.read(tmp_path / "build" / "99_demo.ipynb", as_version=4), html) == (1, 1)
+    assert re.search(r'<img alt="a line up then down"[^>]*src="data:image/png;base64,', html)  # the export keeps it
+    assert "No description has been provided" not in html
 
 
 def test_a_figure_without_alt_text_fails_the_lesson(tmp_path):
