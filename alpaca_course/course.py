@@ -28,20 +28,23 @@ def figure_alt(output) -> str:
     return str(output.get("metadata", {}).get("image/png", {}).get("alt", "") or "").strip()
 
 
-def add_alt_text(html: str, notebook) -> str:
-    """Give each figure in nbconvert's HTML the alt text its output carries (nbconvert writes a placeholder)."""
-    import html as markup
-    import re
+# nbconvert's lab template writes no alt text for a PNG (then warns and puts a placeholder); ours writes the output's.
+FIGURE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="{{ output | get_metadata('alt', 'image/png') | default('', true) | escape_html }}"
+src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}">
+</div>
+{% endblock data_png %}
+"""
 
-    for output in figure_outputs(notebook):
-        alt = figure_alt(output)
-        source = f'src="data:image/png;base64,{"".join(output["data"]["image/png"]).strip()}"'
-        at = html.find(source)
-        start = html.rfind("<img", 0, at)
-        if alt and at >= 0 and start >= 0:
-            tag = re.sub(r'\balt="[^"]*"\s*', "", html[start:at])
-            html = f'{html[:start]}{tag.replace("<img", f"<img alt={chr(34)}{markup.escape(alt)}{chr(34)}", 1)}{html[at:]}'
-    return html
+
+def html_exporter():
+    """nbconvert's HTML exporter (lab template), with each figure's alt text from its output's metadata."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(extra_loaders=[DictLoader({"figures.html.j2": FIGURE_TEMPLATE})], template_file="figures.html.j2")
 
 
 def count_figures(notebook, html: str) -> tuple[int, int]:
@@ -80,8 +83,6 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
-
     notebook = nbformat.read(path, as_version=4)
     probe = nbformat.v4.new_code_cell(PEAK_PROBE)
     notebook.cells.append(probe)
@@ -97,8 +98,7 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[str, flo
     drop_widget_outputs(notebook)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
-    html, _ = HTMLExporter().from_notebook_node(notebook)
-    html = add_alt_text(html, notebook)
+    html, _ = html_exporter().from_notebook_node(notebook)
     (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
     drawn, shown = count_figures(notebook, html)
     without_alt = sum(not figure_alt(o) for o in figure_outputs(notebook))
