@@ -38,8 +38,8 @@ def course_setup(show: bool = True):
             print(f"GPU: {props.name}, {props.total_memory / 2**30:.0f} GiB, compute capability {props.major}.{props.minor}")
         print(f"device: {device}   dtype: {dtype}   profile: {profile.name} "
               f"({profile.n_generate} examples, teacher {profile.teacher})")
-        if profile.name == "quick":
-            print("quick profile: a smoke test. Its students train on a handful of examples for a few steps and its "
+        if profile.smoke_test:
+            print(f"{profile.name} profile: a smoke test. Its students train on a handful of examples for a few steps and its "
                   "evaluation scores few prompts, so no interval can show the benefit or the harm lessons 04-06 ask "
                   "about; use the cpu profile for numbers you write about (INSTRUCTORS.md, 'The quick profile').")
     return profile, device, dtype

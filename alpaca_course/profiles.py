@@ -39,6 +39,7 @@ class Profile:
     train_micro_batch: int | None = None  # examples per forward pass (None: the whole batch); the CPU profiles
     # use 2: bf16 2.9 -> 2.1 GB and float32 3.8 -> 2.4 GB at about the same step time (RESULTS.md, 2026-12-07)
     collapse_max_new_tokens: int = 48  # per answer in lesson 06's self-training loop
+    smoke_test: bool = False  # too small for any interval to show a difference: the setup cell says so
     # The experiment's sizes (experiment.ExperimentSettings fields; "dpo": preference.DPOSettings fields), where they
     # differ from the defaults, which are the cpu profile's.
     experiment: dict = field(default_factory=dict)
@@ -61,7 +62,7 @@ PROFILES: dict[str, Profile] = {
         n_generate=24, gen_batch_size=8, max_new_tokens=256,
         train_steps=10, train_epochs=1.0, train_batch_size=4, max_seq_len=192, lora_r=8,
         full_finetune=False, n_eval_prompts=8, joke_samples=16, collapse_generations=2,
-        activation_checkpointing=False, train_micro_batch=2, collapse_max_new_tokens=24,
+        activation_checkpointing=False, train_micro_batch=2, collapse_max_new_tokens=24, smoke_test=True,
         experiment={"n_examples": 6, "k": 2, "eval_generated": 6, "eval_unseen": 4, "eval_handwritten": 6, "steps": 3,
                     "curation_max_new_tokens": 40, "eval_max_new_tokens": 40,
                     "dpo": {"steps": 3, "batch_size": 2, "min_pairs": 4, "pairs": "verifier+repair"}},
