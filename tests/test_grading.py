@@ -63,11 +63,11 @@ def test_the_shipped_timeout_fits_the_measured_lesson_times():
 
 
 @pytest.mark.slow
-def test_autograde_gives_zero_unsolved_and_full_automatic_points_solved(tmp_path):
+def test_autograde_gives_zero_unsolved_and_full_automatic_points_solved(tmp_path, monkeypatch):
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(ROOT / "configs" / "nbgrader_config.py", course / "nbgrader_config.py")
-    os.environ["ALPACA_COURSE_WORKSPACE"] = str(tmp_path / "workspace")  # this test's own, not the notebooks'
+    monkeypatch.setenv("ALPACA_COURSE_WORKSPACE", str(tmp_path / "workspace"))  # its own, not the notebooks'
     expected = {}
     for assignment, name in LESSONS.items():
         (course / "source" / assignment).mkdir(parents=True)

@@ -226,9 +226,9 @@ def render_instructors(text: str, generated: dict[str, str]) -> str:
 def stale(write: bool = False) -> list[str]:
     """Files whose generated parts disagree with the numbers (rewritten when write=True)."""
     found = []
-    text = INSTRUCTORS.read_text(encoding="utf-8")
-    new = render_instructors(text, sections())
-    missing = set(sections()) - {m.group(2) for m in SECTION.finditer(text)}
+    text, generated = INSTRUCTORS.read_text(encoding="utf-8"), sections()
+    new = render_instructors(text, generated)
+    missing = set(generated) - {m.group(2) for m in SECTION.finditer(text)}
     if missing:
         found.append(f"INSTRUCTORS.md: no class-kit section for {', '.join(sorted(missing))}")
     if new != text:
