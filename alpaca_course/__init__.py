@@ -11,9 +11,10 @@ The stages, in pipeline order:
    to make the data more varied.
 5. `verifier`, `constraints`, `curation`: the checks a program runs on an answer, instructions that carry them,
    and a teacher's answers kept (best-of-k) or repaired only when they pass.
-6. `finetune`, `model_folder`: supervised fine-tuning (TRL's SFTTrainer, LoRA or full); the trained student's
-   folder (written whole, its card, loading it back).
-7. `preference`: preference pairs from the verifier's passes and failures, and DPO (TRL's DPOTrainer).
+6. `tokenizing`, `losses`, `finetune`, `model_folder`: records made into training examples (template, labels,
+   end token); the cross-entropy on trained tokens and the held-out loss; supervised fine-tuning (TRL's
+   SFTTrainer, LoRA or full); the trained student's folder (written whole, its card, loading it back).
+7. `pairs`, `preference`: preference pairs from the verifier's passes and failures, and DPO (TRL's DPOTrainer).
 8. `evaluation`, `stats`: the verifier's pass rates on held-out prompts, side by side, a local judge; intervals,
    the bootstrap and the verdict of a difference.
 9. `experiment`: the controlled comparison (base, plain, curated, DPO students) on dev and test splits.
@@ -21,8 +22,9 @@ The stages, in pipeline order:
 11. `provenance`: teachers' terms, dataset cards.
 
 Around them: `plots` (every figure), `workspace` (artefacts lessons pass on: data, students), `results` (the
-measurements lessons save for later lessons to cite), `notebook` (the setup cell), `course` (runs every lesson
-headless), `checks` (exercise checkers), `doctor` and `cli`.
+measurements lessons save for later lessons to cite), `memory` (peak memory, the heap handed back), `notebook`
+(the setup cell), `course` (runs every lesson headless), `checks` (exercise checkers), `doctor`, and `cli` with
+`commands` (the steps as the CLI runs them on files).
 """
 
 import os

@@ -92,8 +92,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate (or resume generating) N instruction examples into a JSONL file."""
+    from .commands import generate_file
     from .run_log import describe_run
-    from .self_instruct import generate_file
 
     started = time.perf_counter()
     log = generate_file(args.n, args.out, seed=args.seed, teacher=args.teacher, preset=args.preset, style=args.style,
@@ -125,7 +125,8 @@ def cmd_diversity(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune the profile's student on a data file (or by DPO on a pairs file); save adapter, model card and
     train_result.json."""
-    from .finetune import describe_training, is_main_process, train_file
+    from .commands import train_file
+    from .finetune import describe_training, is_main_process
 
     if args.dpo:
         return cmd_train_dpo(args)
@@ -142,7 +143,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_train_dpo(args: argparse.Namespace) -> int:
     """DPO on a pairs file (prompt, chosen, rejected), from the base or from a LoRA student (--from)."""
-    from .preference import train_dpo_file
+    from .commands import train_dpo_file
 
     for flag, value in (("--template", args.template != "alpaca"), ("--train-on-inputs", args.train_on_inputs),
                         ("--full", args.full)):
@@ -208,12 +209,12 @@ def cmd_card(args: argparse.Namespace) -> int:
 
 def cmd_course(args: argparse.Namespace) -> int:
     """The main job: check the set-up, then run every lesson headless (or, with --pipeline-only, a first run)."""
+    from .commands import generate_file
     from .course import lesson_paths, run_course
     from .diversity import file_report
     from .doctor import run_doctor
     from .profiles import get_profile
     from .run_log import describe_run
-    from .self_instruct import generate_file
 
     status = run_doctor()
     if status:

@@ -138,7 +138,7 @@ def measure_generation(model, tokenizer, instructions: list[str], real_held_out:
     """Sample an answer per instruction and score the real held-out text; also the rare tokens scored
     (pass generation 0's; None finds them in this text)."""
     from .diversity import distinct_n, self_bleu
-    from .finetune import summed_losses, trained_token_losses
+    from .losses import summed_losses, trained_token_losses
     from .teachers import LocalTeacher, Sampling
 
     conversations = [[{"role": "user", "content": text}] for text in instructions]
@@ -170,7 +170,8 @@ def train_generation(model, tokenizer, records: list[InstructionRecord], config,
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from .finetune import build_dataset, fit, lora_config_kwargs
+    from .finetune import fit, lora_config_kwargs
+    from .tokenizing import build_dataset
 
     dataset, _ = build_dataset(tokenizer, records, replace(config, template="chat"))
     peft_model = get_peft_model(model, LoraConfig(**lora_config_kwargs(config)))

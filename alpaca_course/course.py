@@ -65,7 +65,7 @@ def drop_widget_outputs(notebook) -> int:
 
 
 # Run last in each kernel: the largest resident memory the kernel (or a process it waited for) ever held.
-PEAK_PROBE = "from alpaca_course.finetune import peak_memory_mb as _peak\nprint('peak-mb', _peak(children=True))"
+PEAK_PROBE = "from alpaca_course.memory import peak_memory_mb as _peak\nprint('peak-mb', _peak(children=True))"
 
 
 def read_peak_mb(cell) -> float | None:

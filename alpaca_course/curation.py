@@ -226,7 +226,7 @@ def curate(teacher: Teacher, prompts: Sequence[EvalPrompt], k: int = 4, sampling
     records of each method (instruction = the constrained prompt) and one report of pass rates
     and token cost over everything sampled. `system` is a system message shown to the teacher only:
     the kept record holds the user's words alone, so the student learns to behave as if it had
-    been told (context distillation). Given `pairs` (a `preference.PairCollector`), each sampled prompt's
+    been told (context distillation). Given `pairs` (a `pairs.PairCollector`), each sampled prompt's
     preference pair goes into it, from the same samples; sampling goes on until it also holds the pairs it wants.
     """
     from tqdm.auto import tqdm

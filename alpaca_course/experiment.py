@@ -210,7 +210,7 @@ def curation_sampling(settings: ExperimentSettings, seed: int):
 
 def curated_sets(teacher, settings: ExperimentSettings, methods, seed: int = 0, progress: bool = True, pairs=None):
     """Each method's kept examples from the same k samples per instruction, and the curation report
-    (and, into `pairs`, a `preference.PairCollector`, the preference pairs those samples hold)."""
+    (and, into `pairs`, a `pairs.PairCollector`, the preference pairs those samples hold)."""
     from .curation import curate
 
     return curate(teacher, training_pool(settings, seed), settings.k, curation_sampling(settings, seed), tuple(methods),
@@ -312,7 +312,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     gets the same number of examples: the fewest that any condition's method kept. With
     `settings.rounds` > 1, each further round is one step of expert iteration on the settings' method.
     """
-    from .finetune import release_memory
+    from .memory import release_memory
     from .profiles import get_profile
     from .teachers import LocalTeacher
     from .workspace import generated_data, workspace_dir
@@ -344,7 +344,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
         conditions.append(settings.method)  # DPO starts from the method's student: train it first
     conditions += ["dpo"] if "dpo" in settings.conditions else []
     kept: dict[str, list] = {}
-    from .preference import PairCollector
+    from .pairs import PairCollector
 
     collector = PairCollector(settings.dpo.pairs, settings.dpo.min_pairs) if "dpo" in settings.conditions else None
     if methods:
@@ -365,7 +365,7 @@ def run_experiment(profile=None, settings: ExperimentSettings | None = None, out
     if "plain" in settings.conditions:
         data["plain"] = plain_data(plain_data_path or generated_data(profile, settings.n_examples), n, settings.seed)
     if collector is not None:
-        from .preference import write_pairs
+        from .pairs import write_pairs
 
         write_pairs(out_dir / "pairs.jsonl", collector.pairs)
     model = tok = None

@@ -1,30 +1,24 @@
 """Supervised fine-tuning (SFT) of the student on instruction data: LoRA by default, full on the gpu profile.
 
-The three things that decide whether a fine-tuned model behaves:
-1. Format: the same template at training and at inference (Alpaca's or the chat template).
-2. Loss: by default only the response and the final EOS are trained; prompt tokens get label
-   -100 (ignored). `train_on_inputs=True` trains on everything, as alpaca-lora does by default.
-3. EOS: this tokenizer's pad token *is* its EOS token. A collator that masks every pad id in the
-   labels would also mask the real EOS, and the model would never learn to stop. We therefore
-   build labels ourselves and pad them with -100 by length, never by token id.
+The examples come from `tokenizing` (template, labels, end token), the held-out loss from `losses`, and
+the heap handed back between steps from `memory`. This module holds the run itself: the settings, TRL's
+`SFTTrainer` around them, and what a finished run saves.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import resource
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .data import DataError, InstructionRecord
+from .data import InstructionRecord
+from .losses import held_out_loss
+from .memory import heap_release_callback, peak_memory_mb
 from .model_folder import TrainResult, save
-from .templates import alpaca_prompt, chat_messages
-
-IGNORE_INDEX = -100
+from .tokenizing import PadCollator, build_dataset, split_records
 
 
 @dataclass
@@ -67,95 +61,6 @@ def config_for_profile(profile, **changes) -> FinetuneConfig:
             raise ValueError(f"unknown fine-tuning setting {key!r}")
         setattr(config, key, value)
     return config
-
-
-def prompt_and_target(tokenizer, record: InstructionRecord, template: str) -> tuple[str, str]:
-    """The prompt text and the target text (response + the end-of-turn/EOS token) for one record."""
-    if template == "alpaca":
-        return alpaca_prompt(record.instruction, record.input), record.output + tokenizer.eos_token
-    if template == "chat":
-        prompt = tokenizer.apply_chat_template(chat_messages(record), tokenize=False, add_generation_prompt=True)
-        full = tokenizer.apply_chat_template(chat_messages(record, with_output=True), tokenize=False)
-        if not full.startswith(prompt):
-            raise ValueError("the chat template does not extend the prompt with the answer; use template='alpaca'")
-        target = full[len(prompt):].rstrip("\n")
-        return prompt, target if target.endswith(tokenizer.eos_token) else target + tokenizer.eos_token
-    raise ValueError(f"unknown template {template!r}; use 'alpaca' or 'chat'")
-
-
-def tokenize_example(tokenizer, record: InstructionRecord, config: FinetuneConfig) -> dict | None:
-    """input_ids, attention_mask and labels for one record; None when it does not fit max_length,
-    or when its output was cut at the teacher's token limit (meta "output_truncated").
-
-    Prompt and target are tokenized separately and concatenated, so the boundary between them is
-    exact (tokenizing the joined text can merge tokens across it). A cut-off output never gets an
-    end token appended: that would teach the student to stop mid-sentence.
-    """
-    if record.meta.get("output_truncated"):
-        return None
-    prompt, target = prompt_and_target(tokenizer, record, config.template)
-    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
-    if len(prompt_ids) + len(target_ids) > config.max_length:
-        return None  # cutting it would lose the EOS and teach the model not to stop
-    input_ids, labels = join_prompt_and_target(prompt_ids, target_ids, config.train_on_inputs)
-    return {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels}
-
-
-def join_prompt_and_target(prompt_ids: list[int], target_ids: list[int],
-                           train_on_inputs: bool = False) -> tuple[list[int], list[int]]:
-    """(input_ids, labels): the prompt then the target (which ends with EOS); prompt labels are -100 unless trained."""
-    input_ids = list(prompt_ids) + list(target_ids)
-    labels = list(input_ids) if train_on_inputs else [IGNORE_INDEX] * len(prompt_ids) + list(target_ids)
-    return input_ids, labels
-
-
-def masked_token_loss(logits, labels, reduction: str = "mean"):
-    """Next-token cross-entropy: logits at t predict the label at t+1; positions labelled -100 are ignored."""
-    import torch
-
-    shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
-    return torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)).float(),
-                                             shift_labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction=reduction)
-
-
-def masked_token_losses(logits, labels):
-    """Each row's per-token cross-entropy, shape (rows, positions - 1), computed one row at a time: a float32 copy
-    of a whole batch's logits would be rows x positions x 49,152 x 4 bytes (400 MB at 8 x 256)."""
-    import torch
-
-    return torch.stack([masked_token_loss(logits[i:i + 1], labels[i:i + 1], reduction="none")
-                        for i in range(logits.size(0))])
-
-
-def build_dataset(tokenizer, records: list[InstructionRecord], config: FinetuneConfig):
-    """A tokenized datasets.Dataset, and how many records were skipped (too long, or a cut-off output)."""
-    from datasets import Dataset
-
-    rows = [tokenize_example(tokenizer, r, config) for r in records]
-    kept = [r for r in rows if r is not None]
-    if not kept:
-        raise DataError(None, None, None, f"no example fits in max_length={config.max_length} tokens")
-    return Dataset.from_list(kept), len(rows) - len(kept)
-
-
-@dataclass
-class PadCollator:
-    """Right-pads a batch by length: pad ids in input_ids, 0 in attention_mask, -100 in labels."""
-
-    pad_token_id: int
-
-    def __call__(self, features: list[dict]) -> dict:
-        import torch
-
-        width = max(len(f["input_ids"]) for f in features)
-        batch: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
-        for f in features:
-            gap = width - len(f["input_ids"])
-            batch["input_ids"].append(list(f["input_ids"]) + [self.pad_token_id] * gap)
-            batch["attention_mask"].append([1] * len(f["input_ids"]) + [0] * gap)
-            batch["labels"].append(list(f["labels"]) + [IGNORE_INDEX] * gap)
-        return {k: torch.tensor(v) for k, v in batch.items()}
 
 
 def count_parameters(model) -> tuple[int, int]:
@@ -249,103 +154,6 @@ def sft_config_kwargs(config: FinetuneConfig, out_dir: str, mixed: str | None = 
     }
 
 
-def held_out_loss(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
-                  batch_size: int = 8) -> float:
-    """Mean cross-entropy per trained token (the response + EOS) on records the model did not train on."""
-    sums = held_out_token_losses(model, tokenizer, records, config, batch_size)
-    return sum(total for total, _ in sums) / max(sum(count for _, count in sums), 1)
-
-
-def trained_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
-                         batch_size: int = 8) -> list[tuple[list[int], list[float]]]:
-    """(token ids, cross-entropy of each) over the trained tokens of each record."""
-    import torch
-
-    dataset, _ = build_dataset(tokenizer, records, config)
-    collate = PadCollator(tokenizer.pad_token_id)
-    model.eval()
-    out: list[tuple[list[int], list[float]]] = []
-    with torch.inference_mode():
-        for start in range(0, len(dataset), batch_size):
-            batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
-            batch = {k: v.to(model.device) for k, v in batch.items()}
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            labels = batch["labels"][:, 1:]
-            token_loss = masked_token_losses(logits, batch["labels"])
-            trained = labels != IGNORE_INDEX
-            out += [(labels[i][trained[i]].tolist(), token_loss[i][trained[i]].tolist()) for i in range(len(labels))]
-    return out
-
-
-def summed_losses(per_token: list[tuple[list[int], list[float]]], only: set[int] | None = None) -> list[tuple[float, int]]:
-    """(summed cross-entropy, tokens) per record; `only` counts just these token ids."""
-    return [(sum(x for t, x in zip(ids, losses, strict=True) if only is None or t in only),
-             sum(only is None or t in only for t in ids)) for ids, losses in per_token]
-
-
-def held_out_token_losses(model, tokenizer, records: list[InstructionRecord], config: FinetuneConfig,
-                          batch_size: int = 8) -> list[tuple[float, int]]:
-    """(summed cross-entropy, trained tokens) per record: what a paired bootstrap over records resamples."""
-    return summed_losses(trained_token_losses(model, tokenizer, records, config, batch_size))
-
-
-def split_records(records: list[InstructionRecord], fraction: float, seed: int = 0):
-    """(train, held-out) split, seeded; at least one held-out record."""
-    import random
-
-    shuffled = list(records)
-    random.Random(seed).shuffle(shuffled)
-    n_eval = max(1, int(round(len(shuffled) * fraction)))
-    return shuffled[n_eval:], shuffled[:n_eval]
-
-
-def peak_memory_mb(children: bool = False) -> float:
-    """Peak resident memory of this process so far, in MB (with `children`: or of the largest process it waited for).
-
-    Linux: VmHWM, the process's own high-water mark (ru_maxrss also keeps what the parent held when it forked,
-    so a Jupyter kernel started by a large process would report that). Elsewhere ru_maxrss (bytes on macOS)."""
-    scale = 2**20 if sys.platform == "darwin" else 1024
-    try:
-        with open("/proc/self/status") as status:
-            own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration, ValueError, IndexError):
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale) if children else own
-
-
-def release_heap() -> None:
-    """Hand freed heap pages back to the operating system (glibc keeps them for reuse otherwise)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to hand back this way
-        pass
-
-
-def release_memory() -> None:
-    """Collect garbage, then hand freed heap pages back, so that the next training starts from a lower resident size."""
-    import gc
-
-    gc.collect()
-    release_heap()
-
-
-def heap_release_callback():
-    """A Trainer callback that hands freed heap pages back after every optimizer step.
-
-    On a CPU each batch has its own lengths, so its tensors have their own sizes; the freed ones leave holes in
-    the heap that later tensors do not fit, and the resident size grows step after step (in lesson 04, 3.1 GB
-    after 48 steps against 2.5 GB with this; benchmarks/training_memory.py)."""
-    from transformers import TrainerCallback
-
-    class ReleaseHeap(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            release_heap()
-
-    return ReleaseHeap()
-
-
 def train(records: list[InstructionRecord], out_dir: str | Path, config: FinetuneConfig | None = None,
           student: str = "bundled", eval_records: list[InstructionRecord] | None = None,
           progress: bool = True, model=None, tokenizer=None, overwrite: bool = False) -> tuple[Any, Any, TrainResult]:
@@ -390,25 +198,6 @@ def _train(records, out_dir, config, student, eval_records, progress, model, tok
     result = finish_run(trainer, tokenizer, out_dir, config, eval_records, eval_before, student,
                         time.perf_counter() - started, skipped)
     return trainer.model, tokenizer, result
-
-
-def train_file(data: str | Path, out_dir: str | Path, profile=None, progress: bool = True, overwrite: bool = False,
-               **changes) -> TrainResult:
-    """Fine-tune the profile's student on a data file (what the CLI runs); `changes` override FinetuneConfig fields.
-    An `out_dir` that already holds something is refused unless `overwrite` (then it is replaced whole)."""
-    from .data import load_records
-    from .model_folder import check_out
-    from .profiles import get_profile
-
-    check_out(out_dir, overwrite, data=data)
-    profile = profile or get_profile()
-    if changes.get("max_steps") is not None and changes["max_steps"] < 1:
-        raise ValueError(f"steps must be at least 1, got {changes['max_steps']}")
-    config = config_for_profile(profile, **{k: v for k, v in changes.items() if v is not None})
-    records = list(load_records(data))
-    if len(records) < 2:
-        raise DataError(data, None, None, f"need at least 2 records to train and hold one out, found {len(records)}")
-    return train(records, out_dir, config, student=profile.student, progress=progress, overwrite=overwrite)[2]
 
 
 def describe_training(result: TrainResult) -> str:

@@ -12,180 +12,28 @@ The bracket, times beta, is the *implicit reward margin*: how much more the stud
 chosen answer than the reference did. Its sign on held-out pairs (the implicit-reward accuracy) is a
 direct measure of what the pairs taught.
 
-A rejected answer must differ from the chosen one *in the constraint*. Answers cut at the token limit
-are never rejected ones here: every chosen answer ends on its own, so a pair whose rejected answer is
-merely cut would teach "be short" (preference tuning already tends to change answer length) instead of
-"follow the constraint". Answers that break an output rule (a repeat of the prompt, a refusal, ...) are
-left out for the same reason: the contrast would not be the constraint.
+The pairs themselves come from `pairs`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import DataError, InstructionRecord, parse_json_line
-from .verifier import EvalPrompt
-
-#: what a pairs file's lines hold; `meta` is optional
-PAIR_FIELDS = ("prompt", "chosen", "rejected")
-
-
-@dataclass
-class PreferencePair:
-    """One prompt, an answer the verifier accepted and one it rejected; meta says why."""
-
-    prompt: str
-    chosen: str
-    rejected: str
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def family(self) -> str:
-        """The constraint kind the rejected answer failed ('' when not recorded)."""
-        return self.meta.get("rejected_because", "").removeprefix("fails ")
-
-    def to_dict(self) -> dict:
-        """Plain data: one JSONL line of a pairs file."""
-        return asdict(self)
-
-
-def pair_from_samples(prompt: EvalPrompt, answers: Sequence, repaired: bool = True,
-                      reasons: Sequence[str | None] | None = None) -> PreferencePair | None:
-    """A preference pair from one prompt's k samples, or None.
-
-    The verifier's pair first: the first passing sample against the first that fails a check (finished,
-    output rules kept). When no sample passes (and `repaired`), the program's pair: the first finished sample
-    that a form repair makes pass (`curation.repair`), the repaired text against the sample as written.
-    `meta["chosen_by"]` says which ("verifier" or "repair"). `reasons`: the verifier's verdict on each sample, if
-    already known (`curation.verdicts`).
-    """
-    from .curation import repair, verdicts, verify
-
-    texts = [a.text.strip() for a in answers]
-    reasons = verdicts(prompt, answers) if reasons is None else list(reasons)
-    meta = {"prompt_id": prompt.id, "checks": prompt.checks, "k": len(answers), "passing": reasons.count(None),
-            "left_out_cut": reasons.count("cut at the token limit")}
-    chosen = next((t for t, r in zip(texts, reasons, strict=True) if r is None), None)
-    failing = [(t, r) for t, r in zip(texts, reasons, strict=True) if r and r.startswith("fails ")]
-    if chosen is not None:
-        rejected = next(((t, r) for t, r in failing if t != chosen), None)
-        if rejected:
-            return PreferencePair(prompt.prompt, chosen, rejected[0], {**meta, "rejected_because": rejected[1],
-                                                                        "chosen_by": "verifier"})
-        return None
-    for text, reason in failing if repaired else []:
-        fixed = repair(prompt, text)
-        if fixed and fixed != text and verify(prompt, fixed) is None:
-            return PreferencePair(prompt.prompt, fixed, text, {**meta, "rejected_because": reason, "chosen_by": "repair"})
-    return None
-
-
-#: which pairs a run trains on: the verifier's alone, or the program's repairs too
-PAIR_SOURCES = ("verifier", "verifier+repair")
-
-
-@dataclass
-class PairCollector:
-    """Collects the pairs of `source` (PAIR_SOURCES) while curation samples; `done` once it holds `wanted`."""
-
-    source: str = "verifier"
-    wanted: int = 0
-    pairs: list = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.source not in PAIR_SOURCES:
-            raise ValueError(f"unknown pair source {self.source!r}; known: {', '.join(PAIR_SOURCES)}")
-
-    def add(self, prompt: EvalPrompt, answers: Sequence, reasons: Sequence[str | None] | None = None) -> None:
-        """Add this prompt's pair, if its samples hold one (`reasons`: the verifier's verdicts, if known)."""
-        pair = pair_from_samples(prompt, answers, repaired=self.source == "verifier+repair", reasons=reasons)
-        if pair is not None:
-            self.pairs.append(pair)
-
-    @property
-    def done(self) -> bool:
-        """Whether it holds as many pairs as wanted."""
-        return len(self.pairs) >= self.wanted
-
-
-def family_counts(pairs: Sequence[PreferencePair]) -> dict[str, int]:
-    """How many pairs' rejected answers failed each kind of check."""
-    counts: dict[str, int] = {}
-    for pair in pairs:
-        counts[pair.family] = counts.get(pair.family, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def write_pairs(path: str | Path, pairs: Sequence[PreferencePair]) -> Path:
-    """Write pairs as JSONL (prompt, chosen, rejected, meta), replacing the file at once."""
-    from .data import atomic_write_text
-
-    return atomic_write_text(path, "".join(json.dumps(p.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
-                                           for p in pairs))
-
-
-def pair_from_dict(row: Any, path=None, line: int | None = None) -> PreferencePair:
-    """Validate one parsed line of a pairs file; a DataError names the file, line and field."""
-    from .data import _check_text
-
-    if not isinstance(row, dict):
-        raise DataError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
-    unknown = sorted(set(row) - {*PAIR_FIELDS, "meta"})
-    if unknown:
-        raise DataError(path, line, unknown[0], f"unknown field; a pair has {', '.join(PAIR_FIELDS)} and meta")
-    for name in PAIR_FIELDS:
-        if name not in row:
-            raise DataError(path, line, name, "is missing")
-        _check_text(row[name], name, path, line, required=True)
-    if row["chosen"].strip() == row["rejected"].strip():
-        raise DataError(path, line, "rejected", "is the same text as 'chosen'; a pair needs two different answers")
-    meta = row.get("meta", {})
-    if not isinstance(meta, dict):
-        raise DataError(path, line, "meta", f"expected a JSON object, got {type(meta).__name__}")
-    return PreferencePair(row["prompt"], row["chosen"], row["rejected"], meta)
-
-
-def load_pairs(path: str | Path) -> list[PreferencePair]:
-    """Read a pairs file (JSONL: prompt, chosen, rejected, optional meta); at least one pair."""
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(path, None, None, "is a folder; expected a JSONL file of preference pairs")
-    pairs = []
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if raw.strip():
-                pairs.append(pair_from_dict(parse_json_line(raw, path, number), path, number))
-    if not pairs:
-        raise DataError(path, None, None, "holds no preference pairs")
-    return pairs
-
-
-def conversational(pair: PreferencePair) -> dict:
-    """The pair in TRL's conversational preference format, so the chat template applies as in SFT."""
-    return {"prompt": [{"role": "user", "content": pair.prompt}],
-            "chosen": [{"role": "assistant", "content": pair.chosen}],
-            "rejected": [{"role": "assistant", "content": pair.rejected}]}
-
-
-def split_pairs(pairs: Sequence[PreferencePair], fraction: float, seed: int = 0):
-    """(train, held-out) pairs, seeded; at least one held out (when there are 2 or more)."""
-    shuffled = list(pairs)
-    random.Random(seed).shuffle(shuffled)
-    n_held = min(len(shuffled) - 1, max(1, round(len(shuffled) * fraction)))
-    return shuffled[n_held:], shuffled[:n_held]
+from .data import DataError, InstructionRecord
+from .pairs import PreferencePair, conversational, split_pairs
 
 
 def pair_rows(tokenizer, pair: PreferencePair, max_length: int) -> list[dict] | None:
     """The chosen and the rejected answer tokenized as SFT tokenizes (chat template, answer tokens labelled),
     or None when either does not fit in max_length tokens."""
-    from .finetune import FinetuneConfig, tokenize_example
+    from .finetune import FinetuneConfig
+    from .tokenizing import tokenize_example
 
     config = FinetuneConfig(template="chat", max_length=max_length)
     rows = [tokenize_example(tokenizer, InstructionRecord(pair.prompt, "", answer), config)
@@ -198,7 +46,8 @@ def answer_logps(model, tokenizer, pairs: Sequence[PreferencePair], max_length: 
     """(log p(chosen), log p(rejected)) for each pair: the answer's tokens summed, given the prompt (chat template)."""
     import torch
 
-    from .finetune import PadCollator, masked_token_losses
+    from .losses import masked_token_losses
+    from .tokenizing import PadCollator
 
     rows = []
     for pair in pairs:
@@ -351,14 +200,8 @@ def _train_dpo(pairs, out_dir, settings, student, start, progress, overwrite, lo
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    from .finetune import (
-        FinetuneConfig,
-        count_parameters,
-        heap_release_callback,
-        peak_memory_mb,
-        quiet_progress,
-        ready_to_generate,
-    )
+    from .finetune import FinetuneConfig, count_parameters, quiet_progress, ready_to_generate
+    from .memory import heap_release_callback, peak_memory_mb
     from .model_folder import TrainResult, check_out, save, staging_folder
     from .profiles import training_precision
 
@@ -432,23 +275,6 @@ def read_dpo_result(folder: str | Path) -> DPOResult:
     if not isinstance(data, dict) or set(data) != set(DPOResult.__dataclass_fields__):
         raise DataError(path, None, None, "not a DPO result written by `train --dpo`")
     return DPOResult(**data)
-
-
-def train_dpo_file(pairs_path: str | Path, out_dir: str | Path, start: str | Path | None = None, profile=None,
-                   progress: bool = True, overwrite: bool = False, **changes) -> DPOResult:
-    """DPO on a pairs file (what `train --dpo` runs); `changes` override DPOSettings fields."""
-    from .model_folder import check_out
-    from .profiles import get_profile
-
-    check_out(out_dir, overwrite, data=pairs_path)
-    profile = profile or get_profile()
-    settings = DPOSettings(**{k: v for k, v in changes.items() if v is not None}, start="sft" if start else "base")
-    if settings.steps < 1 or settings.beta <= 0 or settings.learning_rate <= 0:
-        raise ValueError("steps must be at least 1, and beta and the learning rate above 0")
-    pairs = load_pairs(pairs_path)
-    lora = {"r": profile.lora_r, "lora_alpha": 2 * profile.lora_r, "lora_dropout": 0.05,
-            "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
-    return train_dpo(pairs, out_dir, settings, profile.student, start, progress, overwrite, lora)[2]
 
 
 def trl_loss(model, tokenizer, pair: PreferencePair, ref_chosen: float, ref_rejected: float,

@@ -74,7 +74,7 @@ def evaluation_result(reports: dict, by_kind: dict, split: str) -> dict:
 
 def preference_result(pairs: list, dpo) -> dict:
     """Lesson 04's result: how many pairs (by family) and what the DPO run measured on held-out pairs."""
-    from .preference import family_counts
+    from .pairs import family_counts
 
     low, high = dpo.accuracy_interval()
     return {"pairs": len(pairs), "families": family_counts(pairs), "train_pairs": dpo.train_pairs,

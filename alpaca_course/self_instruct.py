@@ -405,37 +405,3 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
     return log
 
 
-def make_teacher(kind: str) -> Teacher:
-    """'bundled', a Hub id or a folder (local model), or 'api' (OpenAI-compatible, from the environment)."""
-    from .teachers import LocalTeacher, OpenAICompatibleTeacher
-
-    return OpenAICompatibleTeacher.from_env() if kind == "api" else LocalTeacher.load(kind)
-
-
-def generate_file(n: int, out: str | Path, seed: int = 0, teacher: str | None = None, preset: str = "alpaca",
-                  style: str | None = None, profile=None, progress: bool = True,
-                  seeds: str | Path | None = None) -> RunLog:
-    """`generate` with the settings a profile, a preset and a teacher kind imply (what the CLI runs).
-
-    `seeds` is a file of your own seed tasks: Self-Instruct/Alpaca `seed_tasks.jsonl` (with
-    `instances`), instruction/input/output JSONL, an Alpaca JSON array, or a `save_to_disk` folder.
-    """
-    from .data import load_records, output_file
-    from .locking import check_free
-    from .profiles import get_profile
-
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    output_file(out)  # '' or a folder or /dev/null: refused before a lock or a run log is made beside it
-    profile = profile or get_profile()
-    check_free(out)  # refuse before the teacher loads ...
-    records_to_extend(out, torn_tail_is_ours=run_log_path(Path(out)).exists(), change=False)  # ... and a bad file too
-    seed_tasks = list(load_records(seeds)) if seeds else None  # a bad seed file fails before the teacher loads
-    kind = teacher or profile.teacher
-    base = {"alpaca": ALPACA, "self-instruct": SELF_INSTRUCT}[preset]
-    model = make_teacher(kind)
-    settings = generation_settings(profile, base, teacher=model.name)
-    if style:
-        settings = replace(settings, prompt_style=style)
-    return generate(model, n, out, seed=seed, settings=settings, progress=progress, seeds=seed_tasks,
-                    seed_file=str(seeds) if seeds else None)

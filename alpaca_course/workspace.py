@@ -90,7 +90,8 @@ def dpo_adapter(profile) -> Path:
     """The DPO student (lesson 04), made if it is not there yet: from the curated student, on the pairs file
     (curating again for pairs if lesson 04 left none)."""
     from .experiment import curation_teacher, dpo_lora, experiment_settings
-    from .preference import PairCollector, load_pairs, train_dpo, write_pairs
+    from .pairs import PairCollector, load_pairs, write_pairs
+    from .preference import train_dpo
 
     settings = experiment_settings(profile)
     folder = dpo_folder()

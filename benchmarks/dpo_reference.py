@@ -21,7 +21,8 @@ from common import record
 
 from alpaca_course import preference
 from alpaca_course.experiment import dpo_lora, experiment_settings
-from alpaca_course.preference import PreferencePair, load_pairs, train_dpo
+from alpaca_course.pairs import PreferencePair, load_pairs
+from alpaca_course.preference import train_dpo
 from alpaca_course.profiles import generation_dtype, get_profile
 
 

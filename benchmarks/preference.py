@@ -35,8 +35,8 @@ from alpaca_course.experiment import (
     run_experiment,
     train_dpo_student,
 )
-from alpaca_course.finetune import release_memory
-from alpaca_course.preference import family_counts, load_pairs
+from alpaca_course.memory import release_memory
+from alpaca_course.pairs import family_counts, load_pairs
 from alpaca_course.profiles import generation_dtype, get_profile
 from alpaca_course.stats import paired_bootstrap
 

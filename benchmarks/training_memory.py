@@ -32,7 +32,7 @@ VARIANTS = {  # name: (oneDNN kernel cache, heap release after each step)
 
 CHILD = r"""
 import json, re, sys, tempfile, time
-from alpaca_course import finetune
+from alpaca_course import finetune, memory
 
 def status():
     text = open("/proc/self/status").read()
@@ -40,7 +40,7 @@ def status():
 
 kind, release, data, pairs, start = sys.argv[1:6]
 if release == "0":
-    finetune.release_heap = lambda: None  # the callback stays, and does nothing
+    memory.release_heap = lambda: None  # the callback stays, and does nothing
 from alpaca_course.experiment import dpo_lora, experiment_settings, finetune_config
 from alpaca_course.profiles import get_profile
 
@@ -54,7 +54,8 @@ with tempfile.TemporaryDirectory() as out:
         finetune.train(read_jsonl(data), out + "/student", finetune_config(profile, settings), model=model,
                        tokenizer=tokenizer, progress=False)
     else:
-        from alpaca_course.preference import load_pairs, train_dpo
+        from alpaca_course.pairs import load_pairs
+        from alpaca_course.preference import train_dpo
         train_dpo(load_pairs(pairs), out + "/dpo", settings.dpo, profile.student, start, progress=False,
                   lora_kwargs=dpo_lora(profile, settings))
     seconds = time.perf_counter() - started

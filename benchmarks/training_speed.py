@@ -25,10 +25,13 @@ from common import record
 
 from alpaca_course.data import read_jsonl
 from alpaca_course.experiment import experiment_settings, finetune_config
-from alpaca_course.finetune import build_dataset, held_out_loss, make_trainer, peak_memory_mb
+from alpaca_course.finetune import make_trainer
+from alpaca_course.losses import held_out_loss
+from alpaca_course.memory import peak_memory_mb
 from alpaca_course.models import ensure_bundled_checkpoint, load_model
 from alpaca_course.profiles import get_profile
 from alpaca_course.resources import load_seed_tasks
+from alpaca_course.tokenizing import build_dataset
 
 
 class StepClock:

@@ -14,7 +14,8 @@ from alpaca_course.collapse import (
     stats_table,
     what_we_saw,
 )
-from alpaca_course.finetune import FinetuneConfig, summed_losses
+from alpaca_course.finetune import FinetuneConfig
+from alpaca_course.losses import summed_losses
 from alpaca_course.plots import plot_loop
 from alpaca_course.self_instruct import load_seed_tasks
 from alpaca_course.stats import paired_change

@@ -86,7 +86,8 @@ def test_an_answer_cut_at_the_limit_is_regenerated_once_then_dropped(teacher):
 
 def test_training_never_appends_an_end_token_to_a_cut_off_output(teacher):
     from alpaca_course.data import InstructionRecord
-    from alpaca_course.finetune import FinetuneConfig, build_dataset, tokenize_example
+    from alpaca_course.finetune import FinetuneConfig
+    from alpaca_course.tokenizing import build_dataset, tokenize_example
 
     cut = InstructionRecord("List ten rivers.", "", "1. Nile 2. Amazon 3.", {"output_truncated": True})
     whole = InstructionRecord("Name a river.", "", "The Nile.", {"output_truncated": False})

@@ -3,17 +3,10 @@ from dataclasses import fields
 import pytest
 
 from alpaca_course.data import InstructionRecord
-from alpaca_course.finetune import (
-    IGNORE_INDEX,
-    FinetuneConfig,
-    PadCollator,
-    lora_config_kwargs,
-    sft_config_kwargs,
-    tokenize_example,
-    train,
-)
+from alpaca_course.finetune import FinetuneConfig, lora_config_kwargs, sft_config_kwargs, train
 from alpaca_course.self_instruct import load_seed_tasks
 from alpaca_course.templates import alpaca_prompt
+from alpaca_course.tokenizing import IGNORE_INDEX, PadCollator, tokenize_example
 
 RECORD = InstructionRecord("Add the numbers.", "2 and 3", "The sum is 5.")
 
@@ -159,8 +152,9 @@ def test_micro_batches_split_a_step_without_changing_the_update(tmp_path):
     """Two passes of 2 examples make the optimizer step one pass of 4 makes (float32, no dropout, plain SGD:
     Adam's first step is about lr x sign(gradient), which would hide a gradient scaled wrong)."""
 
-    from alpaca_course.finetune import build_dataset, make_trainer, micro_batches
+    from alpaca_course.finetune import make_trainer, micro_batches
     from alpaca_course.models import load_model
+    from alpaca_course.tokenizing import build_dataset
 
     assert micro_batches(4, 2) == (2, 2) and micro_batches(4, None) == (4, 1) and micro_batches(4, 8) == (4, 1)
     with pytest.raises(ValueError, match="does not split"):

@@ -12,19 +12,15 @@ import pytest
 from alpaca_course.constraints import TRAIN, constrained_prompts
 from alpaca_course.curation import curate, verify
 from alpaca_course.data import DataError
+from alpaca_course.pairs import PairCollector, PreferencePair, family_counts, load_pairs, write_pairs
 from alpaca_course.preference import (
     DPOSettings,
-    PairCollector,
-    PreferencePair,
     answer_logps,
     dpo_loss,
-    family_counts,
-    load_pairs,
     reward_accuracy,
     reward_margins,
     train_dpo,
     trl_loss,
-    write_pairs,
 )
 from alpaca_course.teachers import Sampling
 

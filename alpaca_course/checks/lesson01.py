@@ -53,7 +53,7 @@ def check_chat_messages(fn: Callable[[str, str, str], list]) -> Feedback:
 
 def check_build_labels(fn: Callable[[list, list, int], tuple]) -> Feedback:
     """build_labels(prompt_ids, answer_ids, eos_id) -> (input_ids, labels) with the prompt masked by -100."""
-    from ..finetune import join_prompt_and_target
+    from ..tokenizing import join_prompt_and_target
 
     def expected(p, a, e):
         return join_prompt_and_target(p, list(a) + [e])
@@ -87,7 +87,7 @@ def check_masked_loss(fn: Callable) -> Feedback:
     """masked_loss(logits, labels) -> mean cross-entropy of next-token predictions on unmasked labels."""
     import torch
 
-    from ..finetune import masked_token_loss
+    from ..losses import masked_token_loss
 
     generator = torch.Generator().manual_seed(0)
     cases = []
