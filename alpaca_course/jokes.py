@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .filters import ROUGE_THRESHOLD
 from .resources import load_lines
 from .rouge import rouge_l_matrix, tokenize
 from .stats import unpaired_change, wilson_interval
@@ -26,7 +27,7 @@ def normalize(text: str) -> str:
     return " ".join(tokenize(text))
 
 
-def near_duplicate_clusters(texts: Sequence[str], threshold: float = 0.7) -> list[list[int]]:
+def near_duplicate_clusters(texts: Sequence[str], threshold: float = ROUGE_THRESHOLD) -> list[list[int]]:
     """Groups of texts linked by ROUGE-L > threshold (connected components), largest first."""
     if not texts:
         return []
@@ -60,12 +61,12 @@ class JokeResult:
 
     @property
     def near_duplicate_groups(self) -> int:
-        """Clusters after merging near-duplicates (ROUGE-L > 0.7)."""
+        """Clusters after merging near-duplicates (ROUGE-L above the novelty threshold)."""
         return len(self.clusters)
 
     def __str__(self) -> str:
         lines = [f"{len(self.jokes)} jokes asked for: {self.distinct} distinct texts, "
-                 f"{self.near_duplicate_groups} groups after merging near-duplicates (ROUGE-L > 0.7)",
+                 f"{self.near_duplicate_groups} groups after merging near-duplicates (ROUGE-L > {ROUGE_THRESHOLD})",
                  f"largest group: {len(self.clusters[0]) if self.clusters else 0} jokes", "most repeated:"]
         lines += [f"  {count:>3} x  {text[:90]}" for text, count in self.top]
         return "\n".join(lines)

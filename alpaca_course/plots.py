@@ -66,8 +66,12 @@ def sunburst(top: Mapping[str, Sequence[tuple[str, int]]], title: str = "Root ve
     return fig
 
 
-def nearest_seed_histogram(scores: Sequence[float], threshold: float = 0.7, title: str | None = None):
-    """Histogram of each text's highest ROUGE-L against the seed tasks, with the filter threshold marked."""
+def nearest_seed_histogram(scores: Sequence[float], threshold: float | None = None, title: str | None = None):
+    """Histogram of each text's highest ROUGE-L against the seed tasks, with the filter threshold marked
+    (default: the novelty filter's own, `filters.ROUGE_THRESHOLD`)."""
+    from .filters import ROUGE_THRESHOLD
+
+    threshold = ROUGE_THRESHOLD if threshold is None else threshold
     fig, ax = _figure()
     ax.hist(scores, bins=np.linspace(0, 1, 21), color="tab:blue", edgecolor="white")
     ax.axvline(threshold, color="tab:red", linestyle="--", label=f"novelty threshold {threshold}")

@@ -7,6 +7,13 @@ snapshot was written by the same function at commit 08ee063, before `stats.py` e
 the same functions). If a change is meant to alter one of these, write the snapshot again and say why in the commit:
 
     python tests/test_behaviour_snapshot.py --write
+
+`model_behaviour()` adds what needs the bundled model: 8 generated records and the whole quick experiment
+(curation, training, evaluation) with lesson 05's tables, all from seed 0 on the float32 path (the same on
+every CPU, where bf16 kernels differ between AVX-512 and AVX2). The same steps run at commit 08ee063, before the
+split into modules (its names: `settings_for_profile` for both settings functions), gave this snapshot exactly:
+
+    python tests/test_behaviour_snapshot.py --write-model
 """
 
 import json
@@ -34,6 +41,7 @@ from alpaca_course.self_instruct import _same_words
 from alpaca_course.stats import bootstrap_ci, paired_bootstrap, paired_change, wilson_interval
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "behaviour_quick.json"
+MODEL_SNAPSHOT = Path(__file__).parent / "snapshots" / "behaviour_quick_model.json"
 
 
 def behaviour() -> dict:
@@ -85,5 +93,42 @@ def test_the_refactor_changed_no_behaviour():
         assert current[key] == recorded[key], f"{key} changed"
 
 
+def model_behaviour(tmp: Path) -> dict:
+    """Seed 0, quick profile, float32: 8 generated records, and the experiment's reports and lesson 05's tables."""
+    import os
+
+    from alpaca_course.experiment import run_experiment
+    from alpaca_course.profiles import CPU_PRECISION_ENV
+    from alpaca_course.self_instruct import generate, generation_settings
+    from alpaca_course.teachers import LocalTeacher
+
+    os.environ[CPU_PRECISION_ENV] = "float32"
+    profile = get_profile("quick")
+    teacher = LocalTeacher.load(profile.teacher)
+    path = tmp / "generated.jsonl"
+    generate(teacher, 8, path, seed=0, settings=generation_settings(profile, teacher=teacher.name), progress=False)
+    del teacher
+    result = run_experiment(profile, experiment_settings(profile), out_dir=tmp / "experiment", plain_data_path=path,
+                            progress=False)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return json.loads(json.dumps({"records": records, "tables": {s: result.table(s) for s in result.reports},
+                                  "models": result.to_dict()["models"]}))
+
+
+def test_the_same_seeds_give_the_same_records_and_lesson_05_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPACA_COURSE_CPU_PRECISION", "float32")
+    recorded = json.loads(MODEL_SNAPSHOT.read_text())
+    current = model_behaviour(tmp_path)
+    assert [r["instruction"] for r in current["records"]] == [r["instruction"] for r in recorded["records"]]
+    assert current["records"] == recorded["records"], "the generated records changed"
+    assert current["tables"] == recorded["tables"], "lesson 05's tables changed"
+    assert current["models"] == recorded["models"], "the models' answers or pass rates changed"
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     SNAPSHOT.write_text(json.dumps(behaviour(), indent=1, sort_keys=True) + "\n")
+if __name__ == "__main__" and sys.argv[1:] == ["--write-model"]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        MODEL_SNAPSHOT.write_text(json.dumps(model_behaviour(Path(folder)), indent=1, sort_keys=True) + "\n")
