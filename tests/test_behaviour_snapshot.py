@@ -9,8 +9,10 @@ the same functions). If a change is meant to alter one of these, write the snaps
     python tests/test_behaviour_snapshot.py --write
 
 `model_behaviour()` adds what needs the bundled model: 8 generated records and the whole quick experiment
-(curation, training, evaluation) with lesson 05's tables, all from seed 0 on the float32 path (the same on
-every CPU, where bf16 kernels differ between AVX-512 and AVX2). The same steps run at commit 08ee063, before the
+(curation, training, evaluation) with lesson 05's tables, all from seed 0. It runs in a child process pinned to
+results that do not depend on the CPU: the float32 path (bf16 kernels differ between AVX-512 and AVX2), MKL's
+conditional numerical reproducibility on its AVX2 code path (`MKL_CBWR`), torch's own kernels at the AVX2 level
+(`ATEN_CPU_CAPABILITY`), and one thread (so no reduction is split differently). The same steps run at commit 08ee063, before the
 split into modules (its names: `settings_for_profile` for both settings functions), gave this snapshot exactly:
 
     python tests/test_behaviour_snapshot.py --write-model
@@ -102,7 +104,7 @@ def model_behaviour(tmp: Path) -> dict:
     from alpaca_course.self_instruct import generate, generation_settings
     from alpaca_course.teachers import LocalTeacher
 
-    os.environ[CPU_PRECISION_ENV] = "float32"
+    os.environ.setdefault(CPU_PRECISION_ENV, "float32")
     profile = get_profile("quick")
     teacher = LocalTeacher.load(profile.teacher)
     path = tmp / "generated.jsonl"
@@ -115,10 +117,24 @@ def model_behaviour(tmp: Path) -> dict:
                                   "models": result.to_dict()["models"]}))
 
 
-def test_the_same_seeds_give_the_same_records_and_lesson_05_table(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALPACA_COURSE_CPU_PRECISION", "float32")
+#: what makes a CPU's arithmetic the same as any other x86 CPU's, set before torch loads
+PINNED = {"ALPACA_COURSE_CPU_PRECISION": "float32", "MKL_CBWR": "AVX2,STRICT", "ATEN_CPU_CAPABILITY": "avx2",
+          "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def pinned_model_behaviour(folder: Path) -> dict:
+    """`model_behaviour` in a child process with the `PINNED` environment."""
+    import os
+    import subprocess
+
+    out = folder / "behaviour.json"
+    subprocess.run([sys.executable, __file__, "--model-json", str(out)], check=True, env={**os.environ, **PINNED})
+    return json.loads(out.read_text())
+
+
+def test_the_same_seeds_give_the_same_records_and_lesson_05_table(tmp_path):
     recorded = json.loads(MODEL_SNAPSHOT.read_text())
-    current = model_behaviour(tmp_path)
+    current = pinned_model_behaviour(tmp_path)
     assert [r["instruction"] for r in current["records"]] == [r["instruction"] for r in recorded["records"]]
     assert current["records"] == recorded["records"], "the generated records changed"
     assert current["tables"] == recorded["tables"], "lesson 05's tables changed"
@@ -131,4 +147,9 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write-model"]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        MODEL_SNAPSHOT.write_text(json.dumps(model_behaviour(Path(folder)), indent=1, sort_keys=True) + "\n")
+        MODEL_SNAPSHOT.write_text(json.dumps(pinned_model_behaviour(Path(folder)), indent=1, sort_keys=True) + "\n")
+if __name__ == "__main__" and sys.argv[1:2] == ["--model-json"]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        Path(sys.argv[2]).write_text(json.dumps(model_behaviour(Path(folder))), encoding="utf-8")
