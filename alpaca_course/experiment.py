@@ -50,8 +50,9 @@ class ExperimentSettings:
     curation_max_new_tokens: int = 64  # an answer still unfinished here is rejected
     two_constraint_share: float = 0.3
     families: tuple[str, ...] | None = None  # constraint families for training (None: all 16 seen kinds)
-    method: str = "repair"  # the course's curation method (curation.METHODS): the highest mean dev pass rate of the
-    # curated methods over 3 seeds, 2026-12-06 (benchmarks/RESULTS.md; best+repair was a close second)
+    method: str = "repair"  # the SFT curation method (curation.METHODS), which the DPO student starts from. On the
+    # 544-prompt dev split, 3 seeds, 2026-12-07 (benchmarks/RESULTS.md), the DPO student on top of it had the highest
+    # mean dev pass rate of every trained condition (0.393); repair alone 0.354, best+repair 0.356
     conditions: tuple[str, ...] = ("plain", "repair")  # students to train (keys of CONDITIONS)
     pool: int = 6  # instructions sampled at most, per training example wanted
     eval_split: str = "test"  # "dev" while choosing; "test" once, for a chosen configuration
