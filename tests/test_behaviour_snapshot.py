@@ -37,7 +37,7 @@ from alpaca_course.experiment import (
 )
 from alpaca_course.filters import NOVELTY, NoveltyFilter, apply_rules
 from alpaca_course.jokes import normalize
-from alpaca_course.profiles import get_profile
+from alpaca_course.profiles import CPU_PRECISION_ENV, get_profile
 from alpaca_course.resources import load_seed_tasks
 from alpaca_course.self_instruct import _same_words
 from alpaca_course.stats import bootstrap_ci, paired_bootstrap, paired_change, wilson_interval
@@ -96,15 +96,11 @@ def test_the_refactor_changed_no_behaviour():
 
 
 def model_behaviour(tmp: Path) -> dict:
-    """Seed 0, quick profile, float32: 8 generated records, and the experiment's reports and lesson 05's tables."""
-    import os
-
+    """Seed 0, quick profile (float32 under `PINNED`): 8 generated records, and the experiment's reports and lesson 05's tables."""
     from alpaca_course.experiment import run_experiment
-    from alpaca_course.profiles import CPU_PRECISION_ENV
     from alpaca_course.self_instruct import generate, generation_settings
     from alpaca_course.teachers import LocalTeacher
 
-    os.environ.setdefault(CPU_PRECISION_ENV, "float32")
     profile = get_profile("quick")
     teacher = LocalTeacher.load(profile.teacher)
     path = tmp / "generated.jsonl"
@@ -118,7 +114,7 @@ def model_behaviour(tmp: Path) -> dict:
 
 
 #: what makes a CPU's arithmetic the same as any other x86 CPU's, set before torch loads
-PINNED = {"ALPACA_COURSE_CPU_PRECISION": "float32", "MKL_CBWR": "AVX2,STRICT", "ATEN_CPU_CAPABILITY": "avx2",
+PINNED = {CPU_PRECISION_ENV: "float32", "MKL_CBWR": "AVX2,STRICT", "ATEN_CPU_CAPABILITY": "avx2",
           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
