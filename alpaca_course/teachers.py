@@ -105,13 +105,29 @@ def contiguous_head_input(model):
             handle.remove()
 
 
+#: "slots" (continuous batching, the default) or "generate" (`model.generate`): the engine a LocalTeacher gets
+#: when the caller names none.
+ENGINE_ENV = "ALPACA_COURSE_TEACHER_ENGINE"
+ENGINES = ("slots", "generate")
+
+
+def default_engine() -> str:
+    """The engine named by $ALPACA_COURSE_TEACHER_ENGINE, else "slots"."""
+    chosen = os.environ.get(ENGINE_ENV, "").strip().lower() or "slots"
+    if chosen not in ENGINES:
+        raise TeacherConfigError(f"{ENGINE_ENV}={os.environ[ENGINE_ENV]!r} is not an engine; use one of: {', '.join(ENGINES)}")
+    return chosen
+
+
 @dataclass
 class LocalTeacher:
     """A local transformers model as teacher: `slots` prompts decode at once, and a finished one makes room.
 
     `engine="slots"` (the default) is continuous batching (`batching.py`): a row that ends leaves the batch
     and a waiting prompt takes its place. `engine="generate"` is `model.generate` on left-padded batches of
-    `slots`, each run until its longest row ends: the path a model of another layout always takes. `stats` counts what was computed.
+    `slots`, each run until its longest row ends: the path a model of another layout always takes, and the
+    course's teacher before continuous batching (set ALPACA_COURSE_TEACHER_ENGINE=generate to run a whole
+    course on it and compare). `stats` counts what was computed.
     """
 
     model: object
@@ -119,11 +135,11 @@ class LocalTeacher:
     name: str = "bundled"
     usage: Usage = field(default_factory=Usage)
     slots: int = 64
-    engine: str = "slots"
+    engine: str = field(default_factory=lambda: default_engine())
     stats: DecodeStats = field(default_factory=lambda: _decode_stats())
 
     def __post_init__(self) -> None:
-        if self.engine not in ("slots", "generate"):
+        if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; use 'slots' (continuous batching) or 'generate'")
         if self.slots < 1:
             raise ValueError(f"slots must be at least 1, got {self.slots}")

@@ -143,6 +143,23 @@ def test_a_model_of_another_layout_falls_back_to_generate(model_f32):
     assert teacher.stats.steps == 0, "the slot loop must not run a model it cannot read"
 
 
+def test_the_environment_names_the_engine_a_teacher_gets_and_a_typo_is_refused(model_f32, monkeypatch):
+    """ALPACA_COURSE_TEACHER_ENGINE=generate runs a whole course on `model.generate` (the old path, to compare)."""
+    from alpaca_course.teachers import ENGINE_ENV, TeacherConfigError
+
+    model, tokenizer = model_f32
+    monkeypatch.setenv(ENGINE_ENV, "generate")
+    old = LocalTeacher(model, tokenizer)
+    out = old.chat([[{"role": "user", "content": "Hi."}]] * 2, Sampling(max_new_tokens=4, temperature=0))
+    assert old.engine == "generate" and len(out) == 2 and old.stats.steps == 0, "generate must not run the slot loop"
+    assert LocalTeacher(model, tokenizer, engine="slots").engine == "slots", "a caller's choice wins"
+    monkeypatch.setenv(ENGINE_ENV, "slot")
+    with pytest.raises(TeacherConfigError, match="ALPACA_COURSE_TEACHER_ENGINE='slot'"):
+        LocalTeacher(model, tokenizer)
+    monkeypatch.delenv(ENGINE_ENV)
+    assert LocalTeacher(model, tokenizer).engine == "slots"
+
+
 def test_stop_strings_end_a_row_and_are_cut_from_the_text(model_f32):
     model, tokenizer = model_f32
     teacher = LocalTeacher(model, tokenizer)
