@@ -15,7 +15,7 @@ table), so LoRA adapters and merged students decode here exactly as they train. 
 Llama family layout (Llama, SmolLM2, Qwen2/3, Mistral without a sliding window); `supports` says
 whether a model fits, and `LocalTeacher` falls back to `model.generate` when it does not.
 
-Sampling is per row: prompt `i` of a call draws from its own generator seeded `seed + i`, so an
+Sampling is per row: prompt `i` of a call draws from its own generator seeded `seed + i` (or `seeds[i]`), so an
 answer does not depend on the batch it shared (bar floating-point noise), and k copies of one
 prompt give k different samples.
 """
@@ -298,11 +298,11 @@ def _sample(logits: torch.Tensor, generators: Sequence[torch.Generator], tempera
 @torch.inference_mode()
 def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slots: int = 32,
            temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int = 0,
-           end_tokens: Sequence[int] = (), stopped: Callable[[list[int]], bool] | None = None,
+           seeds: Sequence[int] | None = None, end_tokens: Sequence[int] = (), stopped: Callable[[list[int]], bool] | None = None,
            stats: DecodeStats | None = None) -> list[Decoded]:
     """Generate for every prompt (token ids) with at most `slots` rows at once; results in input order.
 
-    `temperature` 0 is greedy. `end_tokens` end a row (the end token is kept, as `generate` keeps it);
+    `temperature` 0 is greedy; prompt i samples with `seeds[i]`, or `seed + i` when `seeds` is None. `end_tokens` end a row (the end token is kept, as `generate` keeps it);
     `stopped(tokens)` may end it too (a stop string). Free slots are refilled once `REFILL_AT` of them
     are free or no row is left running, so prefills come several at a time.
     """
@@ -312,6 +312,8 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
         raise ValueError("every prompt needs at least one token")
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    if seeds is not None and len(seeds) != len(prompts):
+        raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
     stats = stats if stats is not None else DecodeStats()
     capacity = max(len(p) for p in prompts) + max_new_tokens
     slots = max(1, min(slots, len(prompts), KV_BUDGET // slot_bytes(model, capacity)))
@@ -355,7 +357,7 @@ def decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, slot
                     owner.append(i)
                     tokens.append([])
                     lengths.append(len(prompts[i]))
-                    generators.append(torch.Generator(device="cpu").manual_seed(seed + i))
+                    generators.append(torch.Generator(device="cpu").manual_seed(seed + i if seeds is None else seeds[i]))
                 chosen = _choose(logits, generators[first:], temperature, top_p, top_k)
                 for s, t in zip(range(first, len(owner)), chosen, strict=True):
                     tokens[s].append(t)

@@ -12,6 +12,7 @@ Every setting is a field of `GenerationSettings`; its defaults are Alpaca's.
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -282,27 +283,56 @@ def propose(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], sett
     "chat" (the same request as a chat turn) or "magpie" (no demonstrations: the chat template up to
     the user's turn, sampled once per slot, so every style fills the same number of slots).
     """
-    sampling, per_prompt = settings.sampling(seed), settings.slots_per_prompt()
+    return propose_rounds(teacher, [(demos, seed)], settings, [headers])[0]
+
+
+def propose_rounds(teacher: Teacher, rounds: Sequence[tuple[Sequence[Sequence[InstructionRecord]], int]],
+                   settings: GenerationSettings, headers: Sequence[Sequence[str] | None] | None = None,
+                   ) -> list[list[Candidate]]:
+    """`propose` for several rounds (their demos and seed each) in one call to the teacher; candidates per round.
+
+    Each request keeps the seed it has when its round is proposed alone, so a round draws the same
+    random numbers either way; a batch of 32 or 48 list prompts keeps a CPU busier than one of 16.
+    """
+    per_prompt = settings.slots_per_prompt()
+    headers = list(headers or [None] * len(rounds))
+    requests, seeds, owner = [], [], []  # one request each; its seed; (round, prompt index) it belongs to
+    for r, ((demos, seed), head) in enumerate(zip(rounds, headers, strict=True)):
+        if settings.prompt_style == "magpie":
+            requests += [magpie_prefix(teacher.tokenizer)] * (len(demos) * per_prompt)
+            owner += [(r, k) for k in range(len(demos) * per_prompt)]  # k: the request's place in its round
+            seeds += [seed + k for k in range(len(demos) * per_prompt)]
+        elif settings.prompt_style == "chat":
+            requests += [chat_request(d, settings) for d in demos]
+        elif settings.prompt_style == "alpaca":
+            requests += [encode_prompt(d, settings, h) for d, h in zip(demos, head or [HEADER] * len(demos), strict=True)]
+        else:
+            raise ValueError(f"unknown prompt_style {settings.prompt_style!r}; use alpaca, chat or magpie")
+        if settings.prompt_style != "magpie":
+            owner += [(r, i) for i in range(len(demos))]
+            seeds += [seed + i for i in range(len(demos))]
+    sampling = replace(settings.sampling(rounds[0][1] if rounds else 0), seeds=tuple(seeds))
+    out: list[list[Candidate]] = [[] for _ in rounds]
+    if not requests:
+        return out
     if settings.prompt_style == "magpie":
-        prefix = magpie_prefix(teacher.tokenizer)
-        outs = teacher.complete([prefix] * (len(demos) * per_prompt), replace(sampling, stop=()))
-        return [Candidate(clean(o.text.split("\n")[0]), number=settings.first_number() + k % per_prompt,
-                          prompt_index=k // per_prompt) for k, o in enumerate(outs) if o.finish_reason == "stop"]
+        outs = teacher.complete(requests, replace(sampling, stop=()))
+        for (r, k), o in zip(owner, outs, strict=True):
+            if o.finish_reason == "stop":
+                out[r].append(Candidate(clean(o.text.split("\n")[0]), number=settings.first_number() + k % per_prompt,
+                                        prompt_index=k // per_prompt))
+        return out
     if settings.prompt_style == "chat":
-        outs = teacher.chat([chat_request(d, settings) for d in demos], sampling)
+        outs = teacher.chat(requests, sampling)
         texts = [o.text.split("Instruction:", 1)[-1] for o in outs]
-    elif settings.prompt_style == "alpaca":
-        headers = headers or [HEADER] * len(demos)
-        outs = teacher.complete([encode_prompt(d, settings, h) for d, h in zip(demos, headers, strict=True)], sampling)
-        texts = [o.text for o in outs]
     else:
-        raise ValueError(f"unknown prompt_style {settings.prompt_style!r}; use alpaca, chat or magpie")
-    candidates = []
-    for i, (text, out) in enumerate(zip(texts, outs, strict=True)):
-        for c in parse_numbered(text, settings.first_number(), truncated=out.finish_reason == "length")[:per_prompt]:
+        outs = teacher.complete(requests, sampling)
+        texts = [o.text for o in outs]
+    for (r, i), text, o in zip(owner, texts, outs, strict=True):
+        for c in parse_numbered(text, settings.first_number(), truncated=o.finish_reason == "length")[:per_prompt]:
             c.prompt_index = i
-            candidates.append(c)
-    return candidates
+            out[r].append(c)
+    return out
 
 
 @dataclass
@@ -319,12 +349,15 @@ class Round:
 
 def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], settings: GenerationSettings,
                      seed: int, funnel: Funnel, pool: NoveltyFilter | None = None, headers: Sequence[str] | None = None,
-                     answer: bool = True, meta: dict | None = None) -> Round:
+                     answer: bool = True, meta: dict | None = None,
+                     candidates: list[Candidate] | None = None) -> Round:
     """One round of the loop. The funnel counts every drop; `pool` (kept instructions) is not changed here.
 
-    Without a pool, the novelty stage only drops exact repeats within the round.
+    Without a pool, the novelty stage only drops exact repeats within the round. `candidates`: the
+    round's proposals when they were made ahead (`propose_rounds`), else they are made here.
     """
-    candidates = propose(teacher, demos, settings, seed, headers)
+    if candidates is None:
+        candidates = propose(teacher, demos, settings, seed, headers)
     passed_at, rules = apply_rules([c.instruction for c in candidates])
     funnel.merge(rules)
     passed = [candidates[i] for i in passed_at]
@@ -352,13 +385,43 @@ def _batch_seed(seed: int, batch: int, stage: int) -> int:
     return (seed * 1_000_003 + batch * 7 + stage) % (2**31)
 
 
+#: List prompts decoded together: `generate` proposes rounds ahead until one call holds about this many (16 prompts a
+#: round alone leave a CPU's decode step bound by reading the weights; benchmarks/generation_speed.py).
+LIST_ROWS = 48
+
+
+def rounds_ahead(settings: GenerationSettings, missing: int, rounds: int, written: int) -> int:
+    """How many rounds to propose in one call: enough prompts for LIST_ROWS, but no more rounds than `missing`
+    records should take at the file's records per round so far (`written` in `rounds`: both read from the file, so
+    a resumed run decides as the run before it did), and one round alone when demos come from generated records
+    (they depend on what the round before wrote)."""
+    if settings.num_machine_instructions > 0:
+        return 1
+    most = max(1, LIST_ROWS // max(1, settings.batch_size))
+    if rounds == 0 or written == 0:
+        return most
+    return max(1, min(most, math.ceil(missing * rounds / written)))
+
+
+def propose_ahead(teacher: Teacher, seeds: Sequence[InstructionRecord], existing: Sequence[InstructionRecord],
+                  settings: GenerationSettings, seed: int, batch: int, count: int) -> dict[int, tuple[list, list]]:
+    """Demos and proposed candidates for rounds `batch` .. `batch + count - 1`, in one call; each round's random
+    streams are those it has alone, so a run that resumes at any round sees the same ones."""
+    demos = {}
+    for b in range(batch, batch + count):
+        rng = random.Random(_batch_seed(seed, b, 0))
+        demos[b] = [pick_demos(rng, seeds, existing, settings) for _ in range(settings.batch_size)]
+    proposed = propose_rounds(teacher, [(demos[b], _batch_seed(seed, b, 1)) for b in demos], settings)
+    return {b: (demos[b], candidates) for b, candidates in zip(demos, proposed, strict=True)}
+
+
 def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
              settings: GenerationSettings = ALPACA, seeds: Sequence[InstructionRecord] | None = None,
              progress: bool = True, max_idle_batches: int = 25, seed_file: str | None = None) -> RunLog:
     """Generate until `out` holds n records. Safe to kill at any moment and run again: it resumes.
 
-    Records are appended one batch at a time with a single write and an fsync. On restart a torn
-    last line is cut, the records already written join the novelty pool, and the batch counter
+    Records are appended one group of rounds at a time (the rounds whose lists were proposed in one
+    call, `rounds_ahead`) with a single write and an fsync. On restart a torn last line is cut, the records already written join the novelty pool, and the batch counter
     continues from the last written batch, so no record is lost or written twice, and an
     uninterrupted run and a resumed one see the same random streams. While it runs, FILE.lock
     keeps a second writer out.
@@ -384,19 +447,27 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
         bar = tqdm(total=n, initial=min(len(existing), n), desc="generating", unit="example", disable=not progress)
         idle = 0
         while len(existing) < n:
-            rng = random.Random(_batch_seed(seed, batch, 0))
-            demos = [pick_demos(rng, seeds, existing, settings) for _ in range(settings.batch_size)]
-            round_ = generation_round(teacher, demos, settings, _batch_seed(seed, batch, 1), funnel, pool,
-                                      meta={"batch": batch, "source": "generated", "teacher": log.teacher})
-            records = round_.records[: n - len(existing)]
-            append_jsonl(out, records)
-            pool.extend([r.instruction for r in records])
-            existing.extend(records)
-            log.record_round(round_, len(existing), funnel, teacher)
+            # Rounds proposed together are written together, so a resumed run starts where a group started and
+            # proposes the same group again: the same file, bar floating-point noise, as a run never stopped.
+            group = propose_ahead(teacher, seeds, existing, settings, seed, batch,
+                                  rounds_ahead(settings, n - len(existing), batch, len(existing)))
+            pending: list[InstructionRecord] = []
+            for demos, candidates in group.values():
+                round_ = generation_round(teacher, demos, settings, _batch_seed(seed, batch, 1), funnel, pool,
+                                          meta={"batch": batch, "source": "generated", "teacher": log.teacher},
+                                          candidates=candidates)
+                records = round_.records[: n - len(existing)]
+                pool.extend([r.instruction for r in records])
+                existing.extend(records)
+                pending.extend(records)
+                log.record_round(round_, len(existing), funnel, teacher)
+                bar.update(len(records))
+                bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(round_.candidates)}")
+                batch, idle = batch + 1, 0 if records else idle + 1
+                if idle >= max_idle_batches or len(existing) >= n:
+                    break
+            append_jsonl(out, pending)  # one write (and fsync) per group, then the log that counts it
             atomic_write_text(run_log_path(out), json.dumps(asdict(log), indent=1))
-            bar.update(len(records))
-            bar.set_postfix(batch=batch, kept=f"{len(records)}/{len(round_.candidates)}")
-            batch, idle = batch + 1, 0 if records else idle + 1
             if idle >= max_idle_batches:
                 bar.close()
                 raise RuntimeError(f"{max_idle_batches} rounds in a row produced nothing usable; "

@@ -64,6 +64,16 @@ class Sampling:
     seed: int = 0
     top_k: int = 0  # 0: no cut; a cut (e.g. 50) with top_p=1.0 skips sorting the whole vocabulary at every step
     presence_penalty: float = 0.0  # sent to API teachers (Self-Instruct used 2.0); the local teacher ignores it
+    seeds: tuple[int, ...] = ()  # one seed per prompt; empty: prompt i is seeded `seed + i`
+
+    def seed_of(self, i: int) -> int:
+        """The seed prompt `i` of a call samples with."""
+        return self.seeds[i] if self.seeds else self.seed + i
+
+    def check(self, n: int) -> None:
+        """Refuse per-prompt seeds that do not match the call's `n` prompts."""
+        if self.seeds and len(self.seeds) != n:
+            raise ValueError(f"Sampling.seeds holds {len(self.seeds)} seeds for {n} prompts")
 
 
 class Teacher(Protocol):
@@ -166,6 +176,7 @@ class LocalTeacher:
     def _generate(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
         from .batching import supports
 
+        sampling.check(len(texts))
         if self.engine == "generate" or not supports(self.model):
             return self._generate_hf(texts, sampling, add_special_tokens)
         return self._generate_slots(texts, sampling, add_special_tokens)
@@ -193,7 +204,8 @@ class LocalTeacher:
         ends = self.end_tokens()
         rows = decode(self.model, prompts, max_new_tokens=sampling.max_new_tokens, slots=self.slots,
                       temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
-                      seed=sampling.seed, end_tokens=ends, stopped=stopped, stats=self.stats)
+                      seed=sampling.seed, seeds=sampling.seeds or None, end_tokens=ends, stopped=stopped,
+                      stats=self.stats)
         results = []
         for prompt, row in zip(prompts, rows, strict=True):
             text, _ = cut_at_stop(tok.decode(row.tokens, skip_special_tokens=True), sampling.stop)
@@ -202,7 +214,20 @@ class LocalTeacher:
         return results
 
     def _generate_hf(self, texts: list[str], sampling: Sampling, add_special_tokens: bool) -> list[Completion]:
-        """`model.generate` on batches of `slots` (the batch starting at i is seeded `seed + i`)."""
+        """`model.generate` on batches of `slots` (the batch starting at i is seeded `seed + i`).
+
+        Per-prompt seeds split the call where they stop counting up by one (rounds proposed together),
+        so each part is the call it would have been alone."""
+        if sampling.seeds:
+            out, start = [], 0
+            while start < len(texts):
+                end = start + 1
+                while end < len(texts) and sampling.seeds[end] == sampling.seeds[start] + end - start:
+                    end += 1
+                out += self._generate_hf(texts[start:end], replace(sampling, seed=sampling.seeds[start], seeds=()),
+                                         add_special_tokens)
+                start = end
+            return out
         out = []
         for start in range(0, len(texts), self.slots):
             out += self._generate_batch(texts[start:start + self.slots], replace(sampling, seed=sampling.seed + start),
@@ -411,7 +436,8 @@ class OpenAICompatibleTeacher:
         """One request per body, up to `concurrency` in flight; completions in input order."""
         from concurrent.futures import ThreadPoolExecutor
 
-        jobs = [(body, replace(sampling, seed=sampling.seed + i)) for i, body in enumerate(bodies)]
+        sampling.check(len(bodies))
+        jobs = [(body, replace(sampling, seed=sampling.seed_of(i), seeds=())) for i, body in enumerate(bodies)]
         if self.concurrency <= 1 or len(jobs) <= 1:
             out = [self._one(route, body, s) for body, s in jobs]
         else:

@@ -6,7 +6,9 @@ Old path: `model.generate` on each batch the course hands the teacher (`LocalTea
 New path: continuous batching (`LocalTeacher(engine="slots")`, `alpaca_course/batching.py`). Workloads, at
 the cpu profile's sizes and sampling settings:
 
-- instruction lists: 32 list prompts in two rounds of 16 (one call per round, as `generate` makes them);
+- instruction lists: 32 list prompts in two rounds of 16; old: one call per round, as `generate` made them; new: both
+  rounds in one call of 32 slots, each row seeded as in its round alone, as `generate` makes them now
+  (`self_instruct.propose_rounds`);
 - chat answers: 64 answers with the short-answer system turn; old: calls of 32; new: one call, 32 slots;
 - best-of-k samples: 32 constrained prompts x k=4 at 64 new tokens; old: calls of 64; new: one call, 64 slots.
 
@@ -54,8 +56,9 @@ def workloads() -> dict[str, dict]:
     constrained = constrained_prompts(32, TRAIN, 0)
     samples = [[{"role": "user", "content": p.prompt}] for p in constrained for _ in range(4)]
     return {
-        "instruction lists (2 rounds x 16 prompts)": dict(
-            kind="complete", calls=[lists[:16], lists[16:]], sampling=SETTINGS.sampling(1), batch=16, slots=16),
+        "instruction lists (2 rounds x 16 prompts)": dict(  # new: both rounds in one call, each row its round's seed
+            kind="complete", calls=[lists[:16], lists[16:]], sampling=SETTINGS.sampling(1), batch=16, slots=32,
+            new_calls=[lists], new_sampling=replace(SETTINGS.sampling(1), seeds=tuple(range(1, 17)) * 2)),
         "chat answers (64, short-answer system turn)": dict(
             kind="chat", calls=[answers], sampling=SETTINGS.output_sampling(1), batch=32, slots=32),
         "best-of-4 samples (32 prompts x 4)": dict(
@@ -64,20 +67,23 @@ def workloads() -> dict[str, dict]:
     }
 
 
-def run(teacher, work: dict, batch: int) -> tuple[float, int]:
-    """(seconds, completion tokens) for one workload, each call cut into pieces of `batch`."""
+def run(teacher, work: dict, batch: int, new: bool = False) -> tuple[float, int]:
+    """(seconds, completion tokens) for one workload, each call cut into pieces of `batch` (`new`: the calls the
+    course makes now, where they differ)."""
     teacher.usage = Usage()
+    calls, sampling = (work.get("new_calls", work["calls"]), work.get("new_sampling", work["sampling"])) if new else \
+        (work["calls"], work["sampling"])
     started = time.perf_counter()
-    for call in work["calls"]:
+    for call in calls:
         for i in range(0, len(call), batch):
             piece = call[i:i + batch]
-            teacher.chat(piece, work["sampling"]) if work["kind"] == "chat" else teacher.complete(piece, work["sampling"])
+            teacher.chat(piece, sampling) if work["kind"] == "chat" else teacher.complete(piece, sampling)
     return time.perf_counter() - started, teacher.usage.completion_tokens
 
 
-def best(teacher, work: dict, batch: int, repeat: int) -> tuple[float, int]:
+def best(teacher, work: dict, batch: int, repeat: int, new: bool = False) -> tuple[float, int]:
     """The fastest of `repeat` runs (the same seeds give the same tokens each time)."""
-    return min(run(teacher, work, batch) for _ in range(repeat))
+    return min(run(teacher, work, batch, new) for _ in range(repeat))
 
 
 def side_by_side(dtypes: list[str], repeat: int) -> list[str]:
@@ -100,7 +106,7 @@ def side_by_side(dtypes: list[str], repeat: int) -> list[str]:
             for _ in range(repeat):
                 times["old"].append(run(old, w, w["batch"]))
                 new.stats = type(new.stats)()
-                times["new"].append(run(new, w, 10**9))
+                times["new"].append(run(new, w, 10**9, new=True))
             (old_s, old_tokens), (new_s, new_tokens) = min(times["old"]), min(times["new"])
             old_rate, new_rate = old_tokens / old_s, new_tokens / new_s
             rows = sum(new.stats.batch_sizes) / max(1, new.stats.steps)
@@ -129,7 +135,7 @@ def vllm_side(dtype: str, repeat: int) -> list[str]:
                  f"fastest of {repeat}:", "",
                  "| workload | vLLM tok/s |", "|---|---|"]
         for name, w in workloads().items():
-            seconds, tokens = best(teacher, w, 10**9, repeat)
+            seconds, tokens = best(teacher, w, 10**9, repeat, new=True)  # the same calls as the new path
             lines.append(f"| {name} | {tokens / seconds:.0f} ({tokens} in {seconds:.1f} s) |")
             print(lines[-1], flush=True)
         return lines

@@ -104,16 +104,24 @@ def test_generation_end_to_end_is_deterministic_and_resumes(teacher, tmp_path):
     assert len(grown) == 6 and [r.instruction for r in grown[: len(records)]] == [r.instruction for r in records]
 
 
-def test_a_run_cut_after_a_batch_resumes_to_the_same_file(teacher, tmp_path):
+def test_a_run_cut_after_a_group_of_rounds_resumes_to_the_same_file(teacher, tmp_path, monkeypatch):
+    """Rounds whose lists were proposed in one call are written in one go; a kill leaves whole groups."""
+    from alpaca_course import self_instruct
+
+    settings = dataclasses.replace(generation_settings(get_profile("quick")), batch_size=2)
+    monkeypatch.setattr(self_instruct, "LIST_ROWS", 4)  # 2 prompts a round: 2 rounds a group
+    first_group = self_instruct.rounds_ahead(settings, 10, 0, 0)
+    assert first_group == 2
     whole, cut = tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
-    _run_small(teacher, whole, 10, seed=4)
+    generate(teacher, 10, whole, seed=4, settings=settings, progress=False)
     lines = whole.read_text().splitlines(keepends=True)
-    first_batch = [x for x in lines if json.loads(x)["meta"]["batch"] == 0]
-    assert len(first_batch) < len(lines), "needs at least two batches"
-    # What a kill during the second batch leaves: the first batch, and half a line of the second.
-    cut.write_text("".join(first_batch) + lines[len(first_batch)][:25])
+    batches = [json.loads(x)["meta"]["batch"] for x in lines]
+    first = [x for x, b in zip(lines, batches, strict=True) if b < first_group]
+    assert 0 < len(first) < len(lines) and max(batches) >= first_group + 1, "needs groups of two rounds after the first"
+    # What a kill during the second group's write leaves: the first group, and half a line of the second.
+    cut.write_text("".join(first) + lines[len(first)][:25])
     run_log_path(cut).write_text(run_log_path(whole).read_text())  # the run log of ours that says we wrote it
-    _run_small(teacher, cut, 10, seed=4)
+    generate(teacher, 10, cut, seed=4, settings=settings, progress=False)
     assert cut.read_bytes() == whole.read_bytes()
 
 
@@ -192,6 +200,50 @@ def test_a_round_without_answers_counts_slots_and_keeps_no_records(teacher):
     assert result.slots == 2 * settings.slots_per_prompt() and result.records == []
     assert len(result.novel) <= len(result.passed) <= len(result.candidates) <= result.slots
     assert funnel.entered == len(result.candidates)
+
+
+class SeedEcho:
+    """A teacher that writes each request's seed into its one new instruction, and keeps every call's sampling."""
+
+    name, tokenizer = "echo", None
+
+    def __init__(self):
+        self.calls = []
+
+    def complete(self, prompts, sampling):
+        from alpaca_course.teachers import Completion
+
+        self.calls.append(sampling)
+        sampling.check(len(prompts))
+        return [Completion(f" Write the number {sampling.seed_of(i)} in words.\n", 1, 1, "stop") for i in range(len(prompts))]
+
+
+def test_rounds_proposed_together_keep_the_seeds_each_has_alone():
+    from alpaca_course.self_instruct import pick_demos, propose, propose_rounds
+
+    settings = generation_settings(get_profile("quick"))
+    rounds = [([pick_demos(random.Random(r), load_seed_tasks(), [], settings) for _ in range(3)], 100 * r + 7)
+              for r in range(3)]
+    together = SeedEcho()
+    grouped = propose_rounds(together, rounds, settings)
+    assert len(together.calls) == 1 and len(together.calls[0].seeds) == 9, "three rounds, one call"
+    alone = [propose(SeedEcho(), demos, settings, seed) for demos, seed in rounds]
+    as_text = [[(c.instruction, c.prompt_index, c.number) for c in cands] for cands in grouped]
+    assert as_text == [[(c.instruction, c.prompt_index, c.number) for c in cands] for cands in alone]
+    assert as_text[1][2][0] == "Write the number 109 in words.", "round 1's third prompt: its seed 107 + 2"
+
+
+def test_a_grouped_call_on_the_generate_engine_runs_each_round_as_its_own_batch(monkeypatch):
+    from alpaca_course.teachers import LocalTeacher, Sampling
+
+    teacher = LocalTeacher(model=None, tokenizer=None, engine="generate", slots=64)
+    seen = []
+    monkeypatch.setattr(teacher, "_generate_batch", lambda texts, sampling, special: seen.append(
+        (len(texts), sampling.seed, sampling.seeds)) or [None] * len(texts))
+    teacher._generate_hf(["p"] * 7, Sampling(seeds=(50, 51, 52, 90, 91, 92, 93)), True)
+    assert seen == [(3, 50, ()), (4, 90, ())]
+    with pytest.raises(ValueError, match="3 seeds for 2 prompts"):
+        teacher._generate(["a", "b"], Sampling(seeds=(1, 2, 3)), True)
 
 
 def test_what_we_saw_in_a_run_is_read_from_its_counts():
