@@ -231,38 +231,73 @@ def parse_numbered(text: str, first_number: int, truncated: bool = False) -> lis
 # --- instance generation ----------------------------------------------------------------------------
 
 def write_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: GenerationSettings,
-                  seed: int) -> list[tuple[str, str]]:
-    """Ask the teacher to carry out each instruction (on its input): (output, finish_reason) per candidate."""
+                  seed: int, seeds: Sequence[int] = ()) -> list[tuple[str, str]]:
+    """Ask the teacher to carry out each instruction (on its input): (output, finish_reason) per candidate.
+
+    Candidate i is seeded `seed + i`, or `seeds[i]` when given."""
     from .templates import user_message
 
     system = [{"role": "system", "content": settings.output_system}] if settings.output_system else []
     conversations = [system + [{"role": "user", "content": user_message(c.instruction, c.input)}] for c in candidates]
-    return [(c.text.strip(), c.finish_reason) for c in teacher.chat(conversations, settings.output_sampling(seed))]
+    sampling = replace(settings.output_sampling(seed), seeds=tuple(seeds))
+    return [(c.text.strip(), c.finish_reason) for c in teacher.chat(conversations, sampling)]
+
+
+def answer_rounds(teacher: Teacher, rounds: Sequence[tuple[Sequence[Candidate], int]],
+                  settings: GenerationSettings) -> list[list[tuple[str, str, bool]]]:
+    """Answers for several rounds' candidates (each round with its answer seed) in one call, and the answers cut at
+    the token limit asked for again in one more: (output, finish_reason, regenerated) per candidate, per round.
+
+    Candidate j of a round is seeded `seed + j`; the round's k-th cut answer is asked again, with twice the
+    budget, at `seed + 7 + k`: what one round alone draws (`checked_outputs`).
+    """
+    flat = [c for cands, _ in rounds for c in cands]
+    seeds = [seed + j for cands, seed in rounds for j in range(len(cands))]
+    where = [(r, j) for r, (cands, _) in enumerate(rounds) for j in range(len(cands))]
+    out: list[list] = [[None] * len(cands) for cands, _ in rounds]
+    if not flat:
+        return out
+    for (r, j), (text, finish) in zip(where, write_outputs(teacher, flat, settings, 0, seeds), strict=True):
+        out[r][j] = (text, finish, False)
+    if settings.regenerate_cut:
+        cut = [(r, j) for r, answers in enumerate(out) for j, (_, finish, _) in enumerate(answers) if finish == "length"]
+        if cut:
+            again, counted = [], [0] * len(rounds)
+            for r, _ in cut:
+                again.append(rounds[r][1] + 7 + counted[r])
+                counted[r] += 1
+            longer = replace(settings, output_max_new_tokens=2 * settings.output_max_new_tokens)
+            for (r, j), (text, finish) in zip(cut, write_outputs(teacher, [rounds[r][0][j] for r, j in cut], longer,
+                                                                 0, again), strict=True):
+                out[r][j] = (text, finish, True)
+    return out
+
+
+def judge_outputs(answers: Sequence[tuple[str, str, bool]], candidates: Sequence[Candidate],
+                  funnel: Funnel) -> list[tuple[int, str, bool]]:
+    """The answers that pass the output rules: (candidate index, output, regenerated) each; the funnel counts the rest.
+
+    An answer cut at the token limit is dropped, because training on it (and then an end token)
+    teaches the student to stop mid-sentence.
+    """
+    kept = []
+    for i, (output, finish, regenerated) in enumerate(answers):
+        broken = TRUNCATED if finish == "length" else first_broken_output_rule(output, candidates[i].instruction,
+                                                                                  candidates[i].input)
+        if broken:
+            funnel.removed[broken] += 1
+        else:
+            kept.append((i, output, regenerated))
+    return kept
 
 
 def checked_outputs(teacher: Teacher, candidates: Sequence[Candidate], settings: GenerationSettings, seed: int,
                     funnel: Funnel) -> list[tuple[int, str, bool]]:
     """Answers that pass the output rules: (candidate index, output, regenerated) each; the funnel counts the rest.
 
-    An answer cut at the token limit is dropped, because training on it (and then an end token)
-    teaches the student to stop mid-sentence. With `settings.regenerate_cut` it is first asked for
-    once more with twice the budget.
+    With `settings.regenerate_cut` an answer cut at the token limit is first asked for once more with twice the budget.
     """
-    answers = write_outputs(teacher, candidates, settings, seed)
-    cut = [i for i, (_, finish) in enumerate(answers) if finish == "length"] if settings.regenerate_cut else []
-    if cut:
-        longer = replace(settings, output_max_new_tokens=2 * settings.output_max_new_tokens)
-        for i, answer in zip(cut, write_outputs(teacher, [candidates[i] for i in cut], longer, seed + 7), strict=True):
-            answers[i] = answer
-    kept = []
-    for i, (output, finish) in enumerate(answers):
-        broken = TRUNCATED if finish == "length" else first_broken_output_rule(output, candidates[i].instruction,
-                                                                                  candidates[i].input)
-        if broken:
-            funnel.removed[broken] += 1
-        else:
-            kept.append((i, output, i in cut))
-    return kept
+    return judge_outputs(answer_rounds(teacher, [(candidates, seed)], settings)[0], candidates, funnel)
 
 
 # --- one round: prompt -> sample -> parse -> rules -> novelty -> answer ------------------------------------
@@ -350,11 +385,14 @@ class Round:
 def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecord]], settings: GenerationSettings,
                      seed: int, funnel: Funnel, pool: NoveltyFilter | None = None, headers: Sequence[str] | None = None,
                      answer: bool = True, meta: dict | None = None,
-                     candidates: list[Candidate] | None = None) -> Round:
+                     candidates: list[Candidate] | None = None,
+                     answered: Sequence[tuple[str, str, bool]] | None = None) -> Round:
     """One round of the loop. The funnel counts every drop; `pool` (kept instructions) is not changed here.
 
     Without a pool, the novelty stage only drops exact repeats within the round. `candidates`: the
-    round's proposals when they were made ahead (`propose_rounds`), else they are made here.
+    round's proposals when they were made ahead (`propose_rounds`), else they are made here. `answered`: answers
+    written ahead for the candidates that pass the rules, in their order (`answer_rounds`); the novelty filter then
+    decides which of them count, as it decides which get asked for here.
     """
     if candidates is None:
         candidates = propose(teacher, demos, settings, seed, headers)
@@ -369,7 +407,13 @@ def generation_round(teacher: Teacher, demos: Sequence[Sequence[InstructionRecor
                     for i, c in enumerate(passed)]
     funnel.removed[NOVELTY] += sum(not v["kept"] for v in verdicts)
     novel = [(c, v) for c, v in zip(passed, verdicts, strict=True) if v["kept"]]
-    answers = checked_outputs(teacher, [c for c, _ in novel], settings, seed + 1, funnel) if answer and novel else []
+    if not (answer and novel):
+        answers = []
+    elif answered is None:
+        answers = checked_outputs(teacher, [c for c, _ in novel], settings, seed + 1, funnel)
+    else:
+        answers = judge_outputs([a for a, v in zip(answered, verdicts, strict=True) if v["kept"]],
+                                [c for c, _ in novel], funnel)
     records = []
     for i, output, regenerated in answers:
         c, v = novel[i]
@@ -451,11 +495,16 @@ def generate(teacher: Teacher, n: int, out: str | Path, seed: int = 0,
             # proposes the same group again: the same file, bar floating-point noise, as a run never stopped.
             group = propose_ahead(teacher, seeds, existing, settings, seed, batch,
                                   rounds_ahead(settings, n - len(existing), batch, len(existing)))
+            # The group's answers are written ahead too, for every candidate that passes the rules (the novelty
+            # filter needs the rounds before, so it runs round by round below, and drops about one in ten).
+            passed = [[cands[i] for i in apply_rules([c.instruction for c in cands])[0]] for _, cands in group.values()]
+            answered = answer_rounds(teacher, [(p, _batch_seed(seed, b, 1) + 1) for p, b in zip(passed, group, strict=True)],
+                                     settings)
             pending: list[InstructionRecord] = []
-            for demos, candidates in group.values():
+            for (demos, candidates), answers in zip(group.values(), answered, strict=True):
                 round_ = generation_round(teacher, demos, settings, _batch_seed(seed, batch, 1), funnel, pool,
                                           meta={"batch": batch, "source": "generated", "teacher": log.teacher},
-                                          candidates=candidates)
+                                          candidates=candidates, answered=answers)
                 records = round_.records[: n - len(existing)]
                 pool.extend([r.instruction for r in records])
                 existing.extend(records)

@@ -233,6 +233,43 @@ def test_rounds_proposed_together_keep_the_seeds_each_has_alone():
     assert as_text[1][2][0] == "Write the number 109 in words.", "round 1's third prompt: its seed 107 + 2"
 
 
+class AnswerEcho:
+    """A chat teacher whose answer names its seed; seeds divisible by 3 are cut at the first budget."""
+
+    name, tokenizer = "echo", None
+
+    def __init__(self):
+        self.calls = []
+
+    def chat(self, conversations, sampling):
+        from alpaca_course.teachers import Completion
+
+        self.calls.append(len(conversations))
+        sampling.check(len(conversations))
+        seeds = [sampling.seed_of(i) for i in range(len(conversations))]
+        return [Completion(f"Answer {s} at {sampling.max_new_tokens} tokens.", 1, 1,
+                           "length" if s % 3 == 0 and sampling.max_new_tokens < 100 else "stop") for s in seeds]
+
+
+def test_rounds_answered_together_get_what_each_round_gets_alone():
+    from alpaca_course.filters import TRUNCATED, Funnel
+    from alpaca_course.self_instruct import Candidate, answer_rounds, checked_outputs
+
+    settings = generation_settings(get_profile("quick"))
+    rounds = [([Candidate(f"Name {w} red fruits, please.") for w in ("two", "three", "four", "five")], 10 * r + 4)
+              for r in range(3)]
+    together = AnswerEcho()
+    grouped = answer_rounds(together, rounds, settings)
+    assert together.calls[0] == 12 and len(together.calls) == 2, "one call for every answer, one for the cut ones"
+    for (cands, seed), answers in zip(rounds, grouped, strict=True):
+        funnel = Funnel()
+        alone = checked_outputs(AnswerEcho(), cands, settings, seed, funnel)
+        assert [(i, text, again) for i, (text, finish, again) in enumerate(answers) if finish == "stop"] == alone
+        assert funnel.removed[TRUNCATED] == sum(finish == "length" for _, finish, _ in answers)
+    assert grouped[0][2] == (f"Answer {4 + 7} at {2 * settings.output_max_new_tokens} tokens.", "stop", True), \
+        "round 0's first cut answer (seed 6) is asked again at its seed + 7"
+
+
 def test_a_grouped_call_on_the_generate_engine_runs_each_round_as_its_own_batch(monkeypatch):
     from alpaca_course.teachers import LocalTeacher, Sampling
 
